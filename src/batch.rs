@@ -1,0 +1,1 @@
+//! Batch fitting: many regions in parallel, one result per region.

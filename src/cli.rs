@@ -1,0 +1,82 @@
+//! Command-line interface: clap definitions and subcommand dispatch.
+//!
+//! `seird-fit --country X` (no subcommand) fits one region; the subcommands
+//! live in [`crate::commands`], one module each.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+use crate::error::Error;
+
+/// Fit SEIRD epidemic models with a time-varying transmission rate to
+/// surveillance data, fast, and report what the fit means.
+#[derive(Debug, Parser)]
+#[command(
+    name = "seird-fit",
+    version,
+    about,
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  seird-fit --country Italy --data ../shared/data/kaggle/train.csv --end 2020-04-30\n  seird-fit --country China --province Hubei --data ../shared/data/jhu --end 2020-03-15\n  seird-fit regions --data ../shared/data/jhu\n  seird-fit batch --all --data ../shared/data/jhu --end 2020-04-30"
+)]
+pub struct Cli {
+    /// A subcommand; without one, fit a single region (same flags as `fit`).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Fit flags, when no subcommand is given.
+    #[command(flatten)]
+    pub fit: commands::fit::FitArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fit one region (the default when no subcommand is given).
+    Fit(commands::fit::FitArgs),
+    /// List every region of a data set: population, first case, days.
+    Regions(commands::regions::RegionsArgs),
+    /// Simulate a synthetic data set with known parameters (Kaggle layout).
+    Simulate(commands::simulate::SimulateArgs),
+    /// Minimise a test problem with any solver of the optimizer stack.
+    Optimize(commands::optimize::OptimizeArgs),
+    /// Fit many regions in parallel and write a browsable report.
+    Batch(commands::batch::BatchArgs),
+    /// Join the summaries of several batch shards.
+    Merge(commands::merge::MergeArgs),
+    /// Download real data (JHU CSSE or OWID).
+    Download(commands::download::DownloadArgs),
+}
+
+/// Parses `args` and runs the command. Usage errors and `--help` are printed
+/// by clap here; other errors are returned for `main` to print as one line.
+pub fn main_with_args<I, T>(args: I) -> Result<ExitCode, Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return Ok(ExitCode::from(code));
+        }
+    };
+    run(cli)
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    match cli.command {
+        None => commands::fit::run(&cli.fit),
+        Some(Command::Fit(a)) => commands::fit::run(&a),
+        Some(Command::Regions(a)) => commands::regions::run(&a),
+        Some(Command::Simulate(a)) => commands::simulate::run(&a),
+        Some(Command::Optimize(a)) => commands::optimize::run(&a),
+        Some(Command::Batch(a)) => commands::batch::run(&a),
+        Some(Command::Merge(a)) => commands::merge::run(&a),
+        Some(Command::Download(a)) => commands::download::run(&a),
+    }
+}

@@ -1,0 +1,1 @@
+//! Configuration: `configs/*.toml` merged over the defaults, then flags.

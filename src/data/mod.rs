@@ -1,0 +1,385 @@
+//! Surveillance data: reading the real layouts, attaching populations,
+//! finding a region by name, and cutting a training window.
+//!
+//! Each layout is one small module with a `detect(header)` and a reader that
+//! takes `impl Read`, so tests can feed bytes.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::error::DataError;
+
+/// A region: a country, optionally a province or state within it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RegionKey {
+    /// Country or region name as the data spells it, e.g. `Korea, South`.
+    pub country: String,
+    /// Province or state; `None` for a whole country.
+    pub province: Option<String>,
+}
+
+impl RegionKey {
+    /// A whole country.
+    pub fn country(name: &str) -> Self {
+        Self {
+            country: name.to_string(),
+            province: None,
+        }
+    }
+
+    /// `Country` or `Country/Province`, as users type it.
+    pub fn display_name(&self) -> String {
+        match &self.province {
+            Some(p) => format!("{}/{}", self.country, p),
+            None => self.country.clone(),
+        }
+    }
+
+    /// A file-system-safe slug, e.g. `korea-south` or `china-hubei`.
+    pub fn slug(&self) -> String {
+        let mut out = String::new();
+        for c in self.display_name().chars() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            } else if !out.ends_with('-') && !out.is_empty() {
+                out.push('-');
+            }
+        }
+        while out.ends_with('-') {
+            out.pop();
+        }
+        if out.is_empty() {
+            out.push_str("region");
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for RegionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.display_name())
+    }
+}
+
+/// Daily cumulative series of one region, sorted by date, one entry per day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionSeries {
+    /// Which region.
+    pub key: RegionKey,
+    /// Consecutive days, ascending.
+    pub dates: Vec<NaiveDate>,
+    /// Cumulative confirmed cases, one per date.
+    pub cases: Vec<f64>,
+    /// Cumulative deaths, one per date.
+    pub deaths: Vec<f64>,
+    /// Population, when known.
+    pub population: Option<f64>,
+}
+
+/// How to treat cumulative series that go down (reporting corrections).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeclinePolicy {
+    /// Keep the numbers as reported (what the prior art does).
+    #[default]
+    Keep,
+    /// Replace each value by the running maximum so far.
+    RunningMax,
+    /// Spread each correction back over the earlier days so the series stays
+    /// monotone and the final total is kept.
+    Redistribute,
+}
+
+/// The days a fit is trained on, after the window and hygiene policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingData {
+    /// Which region.
+    pub key: RegionKey,
+    /// Population used by the model.
+    pub population: f64,
+    /// Training days, ascending, consecutive. `dates[0]` is model time t = 0.
+    pub dates: Vec<NaiveDate>,
+    /// Cumulative confirmed cases on the training days.
+    pub cases: Vec<f64>,
+    /// Cumulative deaths on the training days.
+    pub deaths: Vec<f64>,
+    /// Observations after the training window (for judging the forecast).
+    pub held_out_dates: Vec<NaiveDate>,
+    /// Cases observed after the training window.
+    pub held_out_cases: Vec<f64>,
+    /// Deaths observed after the training window.
+    pub held_out_deaths: Vec<f64>,
+    /// Number of days (in the whole series) whose cases or deaths fell below
+    /// the previous day's, before the policy was applied.
+    pub decline_days: usize,
+    /// The policy that was applied.
+    pub decline_policy: DeclinePolicy,
+}
+
+/// The fewest training days a fit accepts.
+pub const MIN_TRAIN_DAYS: usize = 5;
+
+/// Options for cutting a training window out of a series.
+#[derive(Debug, Clone, Default)]
+pub struct WindowOptions {
+    /// First training day; default the first day with confirmed cases > 0.
+    pub start: Option<NaiveDate>,
+    /// Last training day; default the last day of data.
+    pub end: Option<NaiveDate>,
+    /// Policy for declining cumulative counts.
+    pub decline_policy: DeclinePolicy,
+    /// Population to use instead of the series' own.
+    pub population_override: Option<f64>,
+}
+
+/// Counts the days on which cases or deaths fell below the day before.
+pub fn count_decline_days(cases: &[f64], deaths: &[f64]) -> usize {
+    (1..cases.len())
+        .filter(|&i| cases[i] < cases[i - 1] || deaths.get(i) < deaths.get(i - 1))
+        .count()
+}
+
+/// Applies a [`DeclinePolicy`] to one cumulative series in place.
+pub fn apply_decline_policy(series: &mut [f64], policy: DeclinePolicy) {
+    match policy {
+        DeclinePolicy::Keep => {}
+        DeclinePolicy::RunningMax => {
+            let mut max = f64::NEG_INFINITY;
+            for v in series.iter_mut() {
+                max = max.max(*v);
+                *v = max;
+            }
+        }
+        DeclinePolicy::Redistribute => {
+            // Walking backwards with a running minimum yields the largest
+            // monotone series not above the data; every drop is taken out of
+            // the earlier days, and the last value (the total) is kept.
+            let mut min = f64::INFINITY;
+            for v in series.iter_mut().rev() {
+                min = min.min(*v);
+                *v = min;
+            }
+        }
+    }
+}
+
+impl RegionSeries {
+    /// Cuts the training window: from the first day with cases > 0 (or
+    /// `opts.start`) to `opts.end` (or the last day), applying the decline
+    /// policy to the whole series first.
+    pub fn training_data(&self, opts: &WindowOptions) -> Result<TrainingData, DataError> {
+        let region = self.key.display_name();
+        let population = opts
+            .population_override
+            .or(self.population)
+            .filter(|p| p.is_finite() && *p > 0.0)
+            .ok_or_else(|| DataError::NoPopulation {
+                region: region.clone(),
+            })?;
+        let decline_days = count_decline_days(&self.cases, &self.deaths);
+        let mut cases = self.cases.clone();
+        let mut deaths = self.deaths.clone();
+        apply_decline_policy(&mut cases, opts.decline_policy);
+        apply_decline_policy(&mut deaths, opts.decline_policy);
+
+        let first_case = cases.iter().position(|&c| c > 0.0);
+        let end_idx = match opts.end {
+            Some(end) => self.dates.iter().rposition(|d| *d <= end),
+            None => self.dates.len().checked_sub(1),
+        };
+        let fmt_first = || {
+            first_case
+                .map(|i| self.dates[i].to_string())
+                .unwrap_or_else(|| "none in the data".into())
+        };
+        let end_label = opts
+            .end
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "(last day)".into());
+        let (Some(first), Some(end_idx)) = (first_case, end_idx) else {
+            return Err(DataError::EndBeforeFirstCase {
+                region,
+                end: end_label,
+                first: fmt_first(),
+            });
+        };
+        if end_idx < first {
+            return Err(DataError::EndBeforeFirstCase {
+                region,
+                end: end_label,
+                first: fmt_first(),
+            });
+        }
+        let start_idx = match opts.start {
+            Some(s) => self
+                .dates
+                .iter()
+                .position(|d| *d >= s)
+                .unwrap_or(self.dates.len())
+                .max(first),
+            None => first,
+        };
+        let days = (end_idx + 1).saturating_sub(start_idx);
+        if days < MIN_TRAIN_DAYS {
+            return Err(DataError::TooFewDays {
+                region,
+                days,
+                min: MIN_TRAIN_DAYS,
+            });
+        }
+        let train = start_idx..=end_idx;
+        let held = end_idx + 1..self.dates.len();
+        Ok(TrainingData {
+            key: self.key.clone(),
+            population,
+            dates: self.dates[train.clone()].to_vec(),
+            cases: cases[train.clone()].to_vec(),
+            deaths: deaths[train].to_vec(),
+            held_out_dates: self.dates[held.clone()].to_vec(),
+            held_out_cases: cases[held.clone()].to_vec(),
+            held_out_deaths: deaths[held].to_vec(),
+            decline_days,
+            decline_policy: opts.decline_policy,
+        })
+    }
+}
+
+/// Which file layout a data set was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// Kaggle "COVID19 Global Forecasting": `Id,Province_State,Country_Region,Date,ConfirmedCases,Fatalities`.
+    Kaggle,
+    /// JHU CSSE wide time series (confirmed + deaths files).
+    JhuWide,
+}
+
+/// A loaded data set: every region it holds.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Its layout.
+    pub layout: Layout,
+    /// Regions, sorted by key.
+    pub regions: Vec<RegionSeries>,
+}
+
+/// Options for [`load`].
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// A JHU `UID_ISO_FIPS_LookUp_Table.csv`; default: one found beside the data.
+    pub population_file: Option<PathBuf>,
+}
+
+/// Reads a data set from a file or directory, detecting its layout from the header.
+pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
+    let _ = opts;
+    Err(DataError::UnknownLayout {
+        path: path.to_path_buf(),
+        header: String::new(),
+        expected: "not implemented yet".into(),
+    })
+}
+
+impl Dataset {
+    /// Finds a region by country and optional province, case-insensitively;
+    /// an unknown name gets the closest names as suggestions.
+    pub fn find(&self, country: &str, province: Option<&str>) -> Result<&RegionSeries, DataError> {
+        let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b.trim());
+        self.regions
+            .iter()
+            .find(|r| {
+                eq(&r.key.country, country)
+                    && match (&r.key.province, province) {
+                        (None, None) => true,
+                        (Some(p), Some(q)) => eq(p, q),
+                        _ => false,
+                    }
+            })
+            .ok_or_else(|| DataError::UnknownRegion {
+                name: match province {
+                    Some(p) => format!("{country}/{p}"),
+                    None => country.to_string(),
+                },
+                suggestions: Vec::new(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(cases: &[f64], deaths: &[f64]) -> RegionSeries {
+        let d0 = NaiveDate::from_ymd_opt(2020, 3, 1).unwrap();
+        RegionSeries {
+            key: RegionKey::country("Testland"),
+            dates: (0..cases.len() as i64)
+                .map(|i| d0 + chrono::Duration::days(i))
+                .collect(),
+            cases: cases.to_vec(),
+            deaths: deaths.to_vec(),
+            population: Some(1e6),
+        }
+    }
+
+    #[test]
+    fn window_starts_at_first_case_and_keeps_held_out_days() {
+        let s = series(
+            &[0., 0., 1., 2., 4., 8., 16., 32., 64.],
+            &[0., 0., 0., 0., 0., 1., 1., 2., 3.],
+        );
+        let end = NaiveDate::from_ymd_opt(2020, 3, 8).unwrap();
+        let t = s
+            .training_data(&WindowOptions {
+                end: Some(end),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(t.cases, vec![1., 2., 4., 8., 16., 32.]);
+        assert_eq!(t.dates[0], NaiveDate::from_ymd_opt(2020, 3, 3).unwrap());
+        assert_eq!(t.held_out_cases, vec![64.]);
+    }
+
+    #[test]
+    fn too_few_days_and_end_before_first_case_are_errors() {
+        let s = series(&[0., 0., 1., 2., 3., 4.], &[0.; 6]);
+        assert!(matches!(
+            s.training_data(&WindowOptions::default()),
+            Err(DataError::TooFewDays { days: 4, .. })
+        ));
+        let end = NaiveDate::from_ymd_opt(2020, 3, 2).unwrap();
+        assert!(matches!(
+            s.training_data(&WindowOptions {
+                end: Some(end),
+                ..Default::default()
+            }),
+            Err(DataError::EndBeforeFirstCase { .. })
+        ));
+    }
+
+    #[test]
+    fn decline_policies_make_series_monotone() {
+        let raw = [1., 5., 3., 4., 10.];
+        let mut rm = raw;
+        apply_decline_policy(&mut rm, DeclinePolicy::RunningMax);
+        assert_eq!(rm, [1., 5., 5., 5., 10.]);
+        let mut rd = raw;
+        apply_decline_policy(&mut rd, DeclinePolicy::Redistribute);
+        assert_eq!(rd, [1., 3., 3., 4., 10.]);
+        assert_eq!(count_decline_days(&raw, &[0.; 5]), 1);
+    }
+
+    #[test]
+    fn slugs_are_file_system_safe() {
+        assert_eq!(RegionKey::country("Korea, South").slug(), "korea-south");
+        let k = RegionKey {
+            country: "China".into(),
+            province: Some("Hubei".into()),
+        };
+        assert_eq!(k.slug(), "china-hubei");
+    }
+}

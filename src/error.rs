@@ -1,0 +1,258 @@
+//! Error types. Library errors carry the file, line, field or region they are
+//! about; the binary prints them as one line, `seird-fit: <cause chain>`.
+
+use std::path::PathBuf;
+
+/// Anything that can stop a `seird-fit` command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// Input data could not be used.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// A configuration file or flag is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A fit could not be carried out.
+    #[error(transparent)]
+    Fit(#[from] FitError),
+    /// Writing a report failed for a reason other than I/O.
+    #[error("report: {0}")]
+    Report(String),
+    /// The command line asks for something impossible.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Problems with input data: each names the file, line and field where it can.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file or directory does not exist or cannot be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The file is empty.
+    #[error("{}: empty file", path.display())]
+    Empty {
+        /// The file involved.
+        path: PathBuf,
+    },
+    /// The header matches none of the known layouts.
+    #[error("{}: unknown layout (header: {header}); expected one of: {expected}", path.display())]
+    UnknownLayout {
+        /// The file involved.
+        path: PathBuf,
+        /// The header found.
+        header: String,
+        /// The layouts we know, with their key headers.
+        expected: String,
+    },
+    /// A required column is missing.
+    #[error("{}: missing column '{column}'", path.display())]
+    MissingColumn {
+        /// The file involved.
+        path: PathBuf,
+        /// The column's name.
+        column: String,
+    },
+    /// A field could not be parsed or holds an impossible value.
+    #[error("{}:{line}: field '{field}': {problem}", path.display())]
+    Field {
+        /// The file involved.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// Column name.
+        field: String,
+        /// What is wrong, e.g. "cannot parse 'x' as a number".
+        problem: String,
+    },
+    /// The same date appears twice for one region.
+    #[error("{}:{line}: duplicate date {date} for region '{region}'", path.display())]
+    DuplicateDate {
+        /// The file involved.
+        path: PathBuf,
+        /// 1-based line number of the second occurrence.
+        line: u64,
+        /// The repeated date.
+        date: String,
+        /// The region.
+        region: String,
+    },
+    /// No region of that name; `suggestions` holds the closest names.
+    #[error("unknown region '{name}'{}", did_you_mean(suggestions))]
+    UnknownRegion {
+        /// The name asked for.
+        name: String,
+        /// Closest known names, best first.
+        suggestions: Vec<String>,
+    },
+    /// The region has no population (cruise ships, repatriation rows...).
+    #[error("region '{region}': no population known (give --population-value N or a lookup table with --population)")]
+    NoPopulation {
+        /// The region.
+        region: String,
+    },
+    /// The training window is too short to fit.
+    #[error("region '{region}': only {days} training days (at least {min} needed)")]
+    TooFewDays {
+        /// The region.
+        region: String,
+        /// Days available.
+        days: usize,
+        /// Days needed.
+        min: usize,
+    },
+    /// The region never reports a case in the data, or not before `--end`.
+    #[error("region '{region}': --end {end} is before the first confirmed case ({first})")]
+    EndBeforeFirstCase {
+        /// The region.
+        region: String,
+        /// The requested end date.
+        end: String,
+        /// The first date with cases, or "none" when there is none.
+        first: String,
+    },
+}
+
+fn did_you_mean(suggestions: &[String]) -> String {
+    match suggestions {
+        [] => String::new(),
+        [one] => format!("; did you mean '{one}'?"),
+        many => format!(
+            "; did you mean one of: {}?",
+            many.iter()
+                .map(|s| format!("'{s}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Invalid configuration: a value outside its allowed range, an unknown key...
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The TOML file could not be parsed.
+    #[error("{}: {message}", path.display())]
+    Parse {
+        /// The file involved.
+        path: PathBuf,
+        /// The parser's message (it names line and column).
+        message: String,
+    },
+    /// A value is outside the range it may take.
+    #[error("{origin}: '{key}' = {value}: {problem}")]
+    Invalid {
+        /// Where the value came from: a file path or "--flag".
+        origin: String,
+        /// The key, e.g. `bounds.r_0` or `start.theta`.
+        key: String,
+        /// The offending value.
+        value: String,
+        /// Why it is invalid.
+        problem: String,
+    },
+}
+
+/// An ODE solve that could not be completed. These are reported as what they
+/// are, never replaced by a made-up cost.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SolveError {
+    /// The step size fell below what floating point can resolve.
+    #[error("step size underflow at t = {time}")]
+    StepSizeTooSmall {
+        /// Model time (days) where it happened.
+        time: f64,
+    },
+    /// The bounded number of steps was used up.
+    #[error("more than {steps} steps needed (stopped at t = {time})")]
+    TooManySteps {
+        /// Model time (days) where it stopped.
+        time: f64,
+        /// The step budget.
+        steps: u32,
+    },
+    /// The problem became stiff for the explicit solver.
+    #[error("stiffness detected at t = {time}")]
+    Stiff {
+        /// Model time (days).
+        time: f64,
+    },
+    /// The state became NaN or infinite.
+    #[error("non-finite state at t = {time}")]
+    NonFinite {
+        /// Model time (days).
+        time: f64,
+    },
+}
+
+/// A fit that could not be carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum FitError {
+    /// The model cannot be solved at the start point.
+    #[error("the model cannot be solved at the start point {params}: {source}")]
+    StartPoint {
+        /// The start parameters, formatted `name=value`.
+        params: String,
+        /// Why the solve failed.
+        source: SolveError,
+    },
+    /// The optimizer itself failed (not a normal termination).
+    #[error("optimizer failed: {0}")]
+    Optimizer(String),
+}
+
+/// Formats an error with all its sources, joined by ": ", skipping sources
+/// whose text is already part of their parent's message.
+pub fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let s = e.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cur = e.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_region_suggests_closest_names() {
+        let e = DataError::UnknownRegion {
+            name: "korea".into(),
+            suggestions: vec!["Korea, South".into()],
+        };
+        assert_eq!(
+            e.to_string(),
+            "unknown region 'korea'; did you mean 'Korea, South'?"
+        );
+    }
+
+    #[test]
+    fn cause_chain_is_one_line() {
+        let e = Error::Io {
+            path: "x.csv".into(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not found"),
+        };
+        let s = cause_chain(&e);
+        assert_eq!(s, "x.csv: not found");
+        assert!(!s.contains('\n'));
+    }
+}

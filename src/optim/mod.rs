@@ -1,0 +1,2 @@
+//! The optimizer stack: bound-constrained L-BFGS-B and the first-order
+//! family, as argmin solvers that work on any loss.

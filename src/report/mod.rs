@@ -1,0 +1,1 @@
+//! Reports: fit.json, forecast.csv, forecast.png and report.md per region.
