@@ -233,3 +233,14 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, crate::
         "not implemented yet".into(),
     ))
 }
+
+/// Runs the model with `params` over the training window plus
+/// `config.forecast_days` days.
+pub fn forecast(
+    data: &TrainingData,
+    params: &Params,
+    config: &FitConfig,
+) -> Result<Forecast, crate::error::FitError> {
+    let _ = (data, params, config);
+    Err(crate::error::FitError::Optimizer("not implemented yet".into()))
+}
