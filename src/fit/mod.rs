@@ -226,6 +226,8 @@ pub struct Forecast {
     pub train_days: usize,
 }
 
+pub mod loss;
+
 /// Fits the model to one region's training data.
 pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, crate::error::FitError> {
     let _ = (data, config);
@@ -242,5 +244,7 @@ pub fn forecast(
     config: &FitConfig,
 ) -> Result<Forecast, crate::error::FitError> {
     let _ = (data, params, config);
-    Err(crate::error::FitError::Optimizer("not implemented yet".into()))
+    Err(crate::error::FitError::Optimizer(
+        "not implemented yet".into(),
+    ))
 }

@@ -147,3 +147,9 @@ impl Trajectory {
         self.d.iter().map(|d| d.max(0.0)).collect()
     }
 }
+
+pub mod beta;
+pub mod ode;
+
+pub use beta::Rates;
+pub use ode::{simulate, simulate_with_sensitivities, SensitivityTrajectory};
