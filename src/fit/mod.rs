@@ -104,7 +104,7 @@ impl Default for ParamBounds {
 }
 
 /// Everything a fit needs besides the data.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FitConfig {
     /// Start point of the optimizer.
@@ -121,6 +121,20 @@ pub struct FitConfig {
     pub forecast_days: usize,
     /// Policy for declining cumulative series.
     pub decline_policy: DeclinePolicy,
+}
+
+impl Default for FitConfig {
+    fn default() -> Self {
+        FitConfig {
+            start: Params::DEFAULT_START,
+            bounds: ParamBounds::default(),
+            loss: LossConfig::default(),
+            ode: OdeSettings::default(),
+            optimizer: OptimizerConfig::default(),
+            forecast_days: 28,
+            decline_policy: DeclinePolicy::Keep,
+        }
+    }
 }
 
 impl Default for Params {

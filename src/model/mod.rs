@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// The seven model parameters, in the prior art's order
 /// `R_0, theta, k, L, R_t, D_rec, D_inc`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Params {
     /// Basic reproduction number before interventions.
     pub r_0: f64,
