@@ -211,6 +211,9 @@ pub enum FitError {
     /// The optimizer itself failed (not a normal termination).
     #[error("optimizer failed: {0}")]
     Optimizer(String),
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 /// Formats an error with all its sources, joined by ": ", skipping sources

@@ -1,11 +1,21 @@
 //! Fitting: the recency-weighted MSLE loss, the objective handed to the
 //! optimizer, and [`fit`], which turns [`TrainingData`] into a [`FitResult`].
 
+use std::time::Instant;
+
+use argmin::core::{Executor, State};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{DeclinePolicy, TrainingData};
-use crate::model::{OdeSettings, Params, Trajectory};
+use crate::error::FitError;
+use crate::model::{simulate, OdeSettings, Params, Rates, Trajectory, PARAM_NAMES};
+use crate::optim::LBFGSB;
+
+pub mod loss;
+pub mod objective;
+
+pub use objective::SeirdObjective;
 
 /// How the loss gradient is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -240,14 +250,100 @@ pub struct Forecast {
     pub train_days: usize,
 }
 
-pub mod loss;
+/// Fits the model to one region's training data with L-BFGS-B under the
+/// configured bounds, from the configured start point.
+pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitError> {
+    let started = Instant::now();
+    crate::config::validate(config, "configuration")?;
+    let objective = SeirdObjective::new(data, config);
+    let bounds = objective.bounds().clone();
+    // A start point where the model cannot be solved is an error naming it,
+    // not a huge cost.
+    if let Err(source) = objective.loss(&config.start) {
+        return Err(FitError::StartPoint {
+            params: config.start.describe(),
+            source,
+        });
+    }
+    let opt = &config.optimizer;
+    let solver = LBFGSB::new(bounds.clone())
+        .with_memory(opt.memory)
+        .and_then(|s| s.with_ftol(opt.ftol))
+        .and_then(|s| s.with_pgtol(opt.gtol))
+        .and_then(|s| s.with_max_evals(opt.max_evals))
+        .map_err(|e| FitError::Optimizer(e.to_string()))?;
+    let x0 = config.start.to_array().to_vec();
+    let res = Executor::new(objective, solver)
+        .configure(|s| s.param(x0).max_iters(opt.max_iters))
+        .run()
+        .map_err(|e| FitError::Optimizer(crate::error::cause_chain(e.as_ref())))?;
 
-/// Fits the model to one region's training data.
-pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, crate::error::FitError> {
-    let _ = (data, config);
-    Err(crate::error::FitError::Optimizer(
-        "not implemented yet".into(),
-    ))
+    let state = res.state();
+    let counts = state.get_func_counts();
+    let gradient_evals = counts.get("gradient_count").copied().unwrap_or(0);
+    let termination = res
+        .solver
+        .message()
+        .map(str::to_string)
+        .or_else(|| state.get_termination_reason().map(|r| r.text().to_string()))
+        .unwrap_or_else(|| "unknown".into());
+    let iterations = state.get_iter();
+    let best = state
+        .get_best_param()
+        .cloned()
+        .ok_or_else(|| FitError::Optimizer("no parameter was evaluated".into()))?;
+    let objective = res
+        .problem
+        .problem
+        .ok_or_else(|| FitError::Optimizer("the problem was lost by the executor".into()))?;
+    let params = Params::from_slice(&best);
+    let final_loss = objective
+        .loss(&params)
+        .map_err(|e| FitError::Optimizer(format!("the final point cannot be solved: {e}")))?;
+    let (lo, hi) = (bounds.lower(), bounds.upper());
+    let at_bound = PARAM_NAMES
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| {
+            let tol = 1e-10 * (1.0 + best[j].abs());
+            (best[j] - lo[j]).abs() <= tol || (best[j] - hi[j]).abs() <= tol
+        })
+        .map(|(_, n)| n.to_string())
+        .collect();
+    Ok(FitResult {
+        region: RegionInfo {
+            country: data.key.country.clone(),
+            province: data.key.province.clone(),
+        },
+        population: data.population,
+        start_date: data.dates[0],
+        end_date: data.dates[data.dates.len() - 1],
+        train_days: data.dates.len(),
+        params,
+        at_bound,
+        loss: LossReport {
+            msle: final_loss.msle,
+            msle_cases: final_loss.msle_cases,
+            msle_deaths: final_loss.msle_deaths,
+        },
+        optimizer: OptimizerReport {
+            method: "L-BFGS-B".into(),
+            gradient: opt.gradient.name().into(),
+            iterations,
+            // The final re-scoring solve is not part of the optimisation.
+            loss_evals: objective.solves(),
+            gradient_evals,
+            termination,
+            seconds: started.elapsed().as_secs_f64(),
+            solve_failures: objective.failures(),
+        },
+        data: DataReport {
+            decline_days: data.decline_days,
+            decline_policy: data.decline_policy,
+            held_out_days: data.held_out_dates.len(),
+        },
+        config: *config,
+    })
 }
 
 /// Runs the model with `params` over the training window plus
@@ -256,9 +352,23 @@ pub fn forecast(
     data: &TrainingData,
     params: &Params,
     config: &FitConfig,
-) -> Result<Forecast, crate::error::FitError> {
-    let _ = (data, params, config);
-    Err(crate::error::FitError::Optimizer(
-        "not implemented yet".into(),
-    ))
+) -> Result<Forecast, FitError> {
+    let days = data.dates.len() + config.forecast_days;
+    let trajectory = simulate(params, data.population, data.cases[0], days, &config.ode)
+        .map_err(|source| FitError::StartPoint {
+            params: params.describe(),
+            source,
+        })?;
+    let rates = Rates::new(params);
+    let d0 = data.dates[0];
+    Ok(Forecast {
+        dates: (0..days as i64)
+            .map(|d| d0 + chrono::Duration::days(d))
+            .collect(),
+        cases: trajectory.cases(),
+        deaths: trajectory.deaths(),
+        reproduction: trajectory.t.iter().map(|&t| rates.reproduction(t)).collect(),
+        trajectory,
+        train_days: data.dates.len(),
+    })
 }

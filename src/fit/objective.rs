@@ -1,0 +1,210 @@
+//! The SEIRD loss as an argmin problem: [`SeirdObjective`] implements
+//! `CostFunction` and `Gradient` over the seven parameters, so any solver of
+//! the optimizer stack can minimise it.
+//!
+//! One ODE solve with sensitivities gives both the loss and its exact
+//! gradient, so the objective caches the last point: L-BFGS-B evaluates the
+//! cost and then the gradient at the same trial point and pays one solve.
+//! A solve that fails (step budget used up, non-finite state) yields a NaN
+//! cost, which the line search treats as "cannot evaluate here" and backs
+//! off from; every failure is counted and the last one kept for the report.
+
+use std::cell::RefCell;
+
+use argmin::core::{CostFunction, Error as ArgminError, Gradient};
+
+use super::loss::{LossValue, Observed};
+use super::{FitConfig, GradientMethod};
+use crate::data::TrainingData;
+use crate::error::SolveError;
+use crate::model::{simulate, simulate_with_sensitivities, Params, Trajectory, N_PARAMS};
+use crate::optim::{fd_gradient, Bounds, FdScheme};
+
+#[derive(Debug, Default)]
+struct Tally {
+    /// Last evaluated point, its loss (NaN when the solve failed) and, when
+    /// computed, its gradient.
+    last: Option<(Vec<f64>, f64, Option<Vec<f64>>)>,
+    solves: u64,
+    failures: u64,
+    last_failure: Option<SolveError>,
+}
+
+/// The fit loss of one region as an optimisation problem.
+#[derive(Debug)]
+pub struct SeirdObjective<'a> {
+    data: &'a TrainingData,
+    config: FitConfig,
+    bounds: Bounds,
+    tally: RefCell<Tally>,
+}
+
+impl<'a> SeirdObjective<'a> {
+    /// The objective for `data` under `config` (bounds, loss, ODE settings
+    /// and gradient method are taken from it).
+    pub fn new(data: &'a TrainingData, config: &FitConfig) -> Self {
+        let bounds = Bounds::new(
+            config.bounds.lower.to_array().to_vec(),
+            config.bounds.upper.to_array().to_vec(),
+        )
+        // Unreachable for a validated config: finite bounds, lower <= upper.
+        .unwrap_or_else(|_| Bounds::unbounded(N_PARAMS));
+        SeirdObjective {
+            data,
+            config: *config,
+            bounds,
+            tally: RefCell::new(Tally::default()),
+        }
+    }
+
+    /// The parameter box.
+    pub fn bounds(&self) -> &Bounds {
+        &self.bounds
+    }
+
+    fn observed(&self) -> Observed<'a> {
+        Observed {
+            cases: &self.data.cases,
+            deaths: &self.data.deaths,
+        }
+    }
+
+    fn days(&self) -> usize {
+        self.data.cases.len()
+    }
+
+    /// Solves the model at `params` over the training days.
+    pub fn trajectory(&self, params: &Params) -> Result<Trajectory, SolveError> {
+        simulate(
+            params,
+            self.data.population,
+            self.data.cases[0],
+            self.days(),
+            &self.config.ode,
+        )
+    }
+
+    /// The loss at `params` (one plain solve).
+    pub fn loss(&self, params: &Params) -> Result<LossValue, SolveError> {
+        let tr = self.trajectory(params)?;
+        Ok(self.config.loss.evaluate(self.observed(), &tr))
+    }
+
+    /// The loss and its exact gradient at `params` (one solve with
+    /// sensitivities).
+    pub fn loss_and_gradient(
+        &self,
+        params: &Params,
+    ) -> Result<(LossValue, [f64; N_PARAMS]), SolveError> {
+        let st = simulate_with_sensitivities(
+            params,
+            self.data.population,
+            self.data.cases[0],
+            self.days(),
+            &self.config.ode,
+        )?;
+        Ok(self.config.loss.evaluate_with_gradient(self.observed(), &st))
+    }
+
+    /// Number of ODE solves so far (as scipy's `nfev` counts them: the
+    /// evaluations made for finite-difference gradients included).
+    pub fn solves(&self) -> u64 {
+        self.tally.borrow().solves
+    }
+
+    /// Number of solves that failed.
+    pub fn failures(&self) -> u64 {
+        self.tally.borrow().failures
+    }
+
+    /// The most recent solve failure, if any.
+    pub fn last_failure(&self) -> Option<SolveError> {
+        self.tally.borrow().last_failure.clone()
+    }
+
+    fn record<T>(&self, r: &Result<T, SolveError>) {
+        let mut t = self.tally.borrow_mut();
+        t.solves += 1;
+        if let Err(e) = r {
+            t.failures += 1;
+            t.last_failure = Some(e.clone());
+        }
+    }
+
+    /// The loss as a plain number: NaN when the solve fails (and counted).
+    fn loss_value(&self, x: &[f64]) -> f64 {
+        let r = self.loss(&Params::from_slice(x));
+        self.record(&r);
+        r.map(|v| v.msle).unwrap_or(f64::NAN)
+    }
+
+    fn cached(&self, x: &[f64]) -> Option<(f64, Option<Vec<f64>>)> {
+        match &self.tally.borrow().last {
+            Some((cx, v, g)) if cx.as_slice() == x => Some((*v, g.clone())),
+            _ => None,
+        }
+    }
+
+    /// Evaluates loss and exact gradient at `x` and caches both.
+    fn evaluate_exact(&self, x: &[f64]) -> (f64, Vec<f64>) {
+        let r = self.loss_and_gradient(&Params::from_slice(x));
+        self.record(&r);
+        let (v, g) = match r {
+            Ok((v, g)) => (v.msle, g.to_vec()),
+            Err(_) => (f64::NAN, vec![f64::NAN; N_PARAMS]),
+        };
+        self.tally.borrow_mut().last = Some((x.to_vec(), v, Some(g.clone())));
+        (v, g)
+    }
+}
+
+impl CostFunction for SeirdObjective<'_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+
+    fn cost(&self, x: &Self::Param) -> Result<f64, ArgminError> {
+        if let Some((v, _)) = self.cached(x) {
+            return Ok(v);
+        }
+        if self.config.optimizer.gradient == GradientMethod::Sensitivity {
+            return Ok(self.evaluate_exact(x).0);
+        }
+        let v = self.loss_value(x);
+        self.tally.borrow_mut().last = Some((x.clone(), v, None));
+        Ok(v)
+    }
+}
+
+impl Gradient for SeirdObjective<'_> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+
+    fn gradient(&self, x: &Self::Param) -> Result<Vec<f64>, ArgminError> {
+        let cached = self.cached(x);
+        if let Some((_, Some(g))) = &cached {
+            return Ok(g.clone());
+        }
+        let scheme = match self.config.optimizer.gradient {
+            GradientMethod::Sensitivity => return Ok(self.evaluate_exact(x).1),
+            GradientMethod::TwoPoint => FdScheme::TwoPoint,
+            GradientMethod::ThreePoint => FdScheme::ThreePoint,
+        };
+        let f0 = match cached {
+            Some((v, _)) => v,
+            None => self.loss_value(x),
+        };
+        if !f0.is_finite() {
+            return Ok(vec![f64::NAN; N_PARAMS]);
+        }
+        let g = fd_gradient(
+            |q| self.loss_value(q),
+            x,
+            Some(f0),
+            Some(&self.bounds),
+            scheme,
+        )
+        .grad;
+        self.tally.borrow_mut().last = Some((x.clone(), f0, Some(g.clone())));
+        Ok(g)
+    }
+}
