@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::DataError;
 
+pub mod hygiene;
 pub mod jhu_wide;
 pub mod kaggle;
 pub mod long;
@@ -18,6 +19,8 @@ pub mod owid;
 pub mod plain;
 pub mod population;
 mod table;
+
+pub use hygiene::{apply_decline_policy, count_decline_days, DeclinePolicy};
 
 /// A region: a country, optionally a province or state within it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -86,20 +89,6 @@ pub struct RegionSeries {
     pub population: Option<f64>,
 }
 
-/// How to treat cumulative series that go down (reporting corrections).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum DeclinePolicy {
-    /// Keep the numbers as reported (what the prior art does).
-    #[default]
-    Keep,
-    /// Replace each value by the running maximum so far.
-    RunningMax,
-    /// Spread each correction back over the earlier days so the series stays
-    /// monotone and the final total is kept.
-    Redistribute,
-}
-
 /// The days a fit is trained on, after the window and hygiene policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainingData {
@@ -142,41 +131,15 @@ pub struct WindowOptions {
     pub population_override: Option<f64>,
 }
 
-/// Counts the days on which cases or deaths fell below the day before.
-pub fn count_decline_days(cases: &[f64], deaths: &[f64]) -> usize {
-    (1..cases.len())
-        .filter(|&i| cases[i] < cases[i - 1] || deaths.get(i) < deaths.get(i - 1))
-        .count()
-}
-
-/// Applies a [`DeclinePolicy`] to one cumulative series in place.
-pub fn apply_decline_policy(series: &mut [f64], policy: DeclinePolicy) {
-    match policy {
-        DeclinePolicy::Keep => {}
-        DeclinePolicy::RunningMax => {
-            let mut max = f64::NEG_INFINITY;
-            for v in series.iter_mut() {
-                max = max.max(*v);
-                *v = max;
-            }
-        }
-        DeclinePolicy::Redistribute => {
-            // Walking backwards with a running minimum yields the largest
-            // monotone series not above the data; every drop is taken out of
-            // the earlier days, and the last value (the total) is kept.
-            let mut min = f64::INFINITY;
-            for v in series.iter_mut().rev() {
-                min = min.min(*v);
-                *v = min;
-            }
-        }
-    }
-}
-
 impl RegionSeries {
     /// Cuts the training window: from the first day with cases > 0 (or
-    /// `opts.start`) to `opts.end` (or the last day), applying the decline
-    /// policy to the whole series first.
+    /// `opts.start`, if later) to `opts.end` (or the last day).
+    ///
+    /// The decline policy is applied to the series up to `opts.end` for the
+    /// training days, so a correction reported after the window cannot
+    /// change what the fit sees (only `redistribute` looks back), and to the
+    /// whole series for the held-out days. `decline_days` counts the days of
+    /// the whole series that fell, before any policy.
     pub fn training_data(&self, opts: &WindowOptions) -> Result<TrainingData, DataError> {
         let region = self.key.display_name();
         let population = opts
@@ -187,39 +150,35 @@ impl RegionSeries {
                 region: region.clone(),
             })?;
         let decline_days = count_decline_days(&self.cases, &self.deaths);
-        let mut cases = self.cases.clone();
-        let mut deaths = self.deaths.clone();
-        apply_decline_policy(&mut cases, opts.decline_policy);
-        apply_decline_policy(&mut deaths, opts.decline_policy);
-
-        let first_case = cases.iter().position(|&c| c > 0.0);
         let end_idx = match opts.end {
             Some(end) => self.dates.iter().rposition(|d| *d <= end),
             None => self.dates.len().checked_sub(1),
-        };
-        let fmt_first = || {
-            first_case
-                .map(|i| self.dates[i].to_string())
-                .unwrap_or_else(|| "none in the data".into())
         };
         let end_label = opts
             .end
             .map(|d| d.to_string())
             .unwrap_or_else(|| "(last day)".into());
-        let (Some(first), Some(end_idx)) = (first_case, end_idx) else {
+        let train_end = end_idx.map_or(0, |i| i + 1);
+        let mut cases = self.cases[..train_end].to_vec();
+        let mut deaths = self.deaths[..train_end].to_vec();
+        apply_decline_policy(&mut cases, opts.decline_policy);
+        apply_decline_policy(&mut deaths, opts.decline_policy);
+
+        let first_case = cases.iter().position(|&c| c > 0.0);
+        let Some(first) = first_case else {
+            // The first case of the whole series, for the message.
+            let first = self
+                .cases
+                .iter()
+                .position(|&c| c > 0.0)
+                .map(|i| self.dates[i].to_string())
+                .unwrap_or_else(|| "none in the data".into());
             return Err(DataError::EndBeforeFirstCase {
                 region,
                 end: end_label,
-                first: fmt_first(),
+                first,
             });
         };
-        if end_idx < first {
-            return Err(DataError::EndBeforeFirstCase {
-                region,
-                end: end_label,
-                first: fmt_first(),
-            });
-        }
         let start_idx = match opts.start {
             Some(s) => self
                 .dates
@@ -229,7 +188,7 @@ impl RegionSeries {
                 .max(first),
             None => first,
         };
-        let days = (end_idx + 1).saturating_sub(start_idx);
+        let days = train_end.saturating_sub(start_idx);
         if days < MIN_TRAIN_DAYS {
             return Err(DataError::TooFewDays {
                 region,
@@ -237,20 +196,31 @@ impl RegionSeries {
                 min: MIN_TRAIN_DAYS,
             });
         }
-        let train = start_idx..=end_idx;
-        let held = end_idx + 1..self.dates.len();
+        let mut all_cases = self.cases.clone();
+        let mut all_deaths = self.deaths.clone();
+        apply_decline_policy(&mut all_cases, opts.decline_policy);
+        apply_decline_policy(&mut all_deaths, opts.decline_policy);
+        let held = train_end..self.dates.len();
         Ok(TrainingData {
             key: self.key.clone(),
             population,
-            dates: self.dates[train.clone()].to_vec(),
-            cases: cases[train.clone()].to_vec(),
-            deaths: deaths[train].to_vec(),
+            dates: self.dates[start_idx..train_end].to_vec(),
+            cases: cases[start_idx..].to_vec(),
+            deaths: deaths[start_idx..].to_vec(),
             held_out_dates: self.dates[held.clone()].to_vec(),
-            held_out_cases: cases[held.clone()].to_vec(),
-            held_out_deaths: deaths[held].to_vec(),
+            held_out_cases: all_cases[held.clone()].to_vec(),
+            held_out_deaths: all_deaths[held].to_vec(),
             decline_days,
             decline_policy: opts.decline_policy,
         })
+    }
+
+    /// The first day with confirmed cases > 0, as reported.
+    pub fn first_case_date(&self) -> Option<NaiveDate> {
+        self.cases
+            .iter()
+            .position(|&c| c > 0.0)
+            .map(|i| self.dates[i])
     }
 }
 
@@ -660,15 +630,20 @@ mod tests {
     }
 
     #[test]
-    fn decline_policies_make_series_monotone() {
-        let raw = [1., 5., 3., 4., 10.];
-        let mut rm = raw;
-        apply_decline_policy(&mut rm, DeclinePolicy::RunningMax);
-        assert_eq!(rm, [1., 5., 5., 5., 10.]);
-        let mut rd = raw;
-        apply_decline_policy(&mut rd, DeclinePolicy::Redistribute);
-        assert_eq!(rd, [1., 3., 3., 4., 10.]);
-        assert_eq!(count_decline_days(&raw, &[0.; 5]), 1);
+    fn a_correction_after_the_window_does_not_leak_into_training() {
+        // Cases drop from 40 to 20 on the last day, after --end.
+        let s = series(&[1., 2., 4., 8., 16., 40., 20.], &[0.; 7]);
+        let end = NaiveDate::from_ymd_opt(2020, 3, 6).unwrap();
+        let t = s
+            .training_data(&WindowOptions {
+                end: Some(end),
+                decline_policy: DeclinePolicy::Redistribute,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(t.cases, vec![1., 2., 4., 8., 16., 40.]);
+        assert_eq!(t.held_out_cases, vec![20.]);
+        assert_eq!(t.decline_days, 1);
     }
 
     #[test]
