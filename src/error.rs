@@ -67,15 +67,72 @@ pub enum DataError {
         column: String,
     },
     /// A field could not be parsed or holds an impossible value.
-    #[error("{}:{line}: field '{field}': {problem}", path.display())]
+    #[error("{}:{line}:{column}: field '{field}': {problem}", path.display())]
     Field {
         /// The file involved.
         path: PathBuf,
         /// 1-based line number.
         line: u64,
+        /// 1-based column number.
+        column: usize,
         /// Column name.
         field: String,
         /// What is wrong, e.g. "cannot parse 'x' as a number".
+        problem: String,
+    },
+    /// The file is not well-formed CSV (a row with the wrong number of
+    /// fields, invalid UTF-8...).
+    #[error("{}:{line}: {problem}", path.display())]
+    Csv {
+        /// The file involved.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The file has a header but no data rows.
+    #[error("{}: no data rows after the header", path.display())]
+    NoRows {
+        /// The file involved.
+        path: PathBuf,
+    },
+    /// A region's dates skip a day; series must be daily and consecutive
+    /// (we never invent the missing days).
+    #[error("{}: region '{region}': no data for the days between {after} and {next} (daily, consecutive dates are required)", path.display())]
+    DateGap {
+        /// The file involved.
+        path: PathBuf,
+        /// The region.
+        region: String,
+        /// The last date before the gap.
+        after: String,
+        /// The first date after the gap.
+        next: String,
+    },
+    /// Daily (incident) counts add up to a negative cumulative total.
+    #[error("{}:{line}: region '{region}': daily {field} add up to a negative total ({total}) on {date}", path.display())]
+    NegativeTotal {
+        /// The file involved.
+        path: PathBuf,
+        /// 1-based line number of the row where the total went negative.
+        line: u64,
+        /// The region.
+        region: String,
+        /// `cases` or `deaths`.
+        field: String,
+        /// The date.
+        date: String,
+        /// The negative running total.
+        total: f64,
+    },
+    /// Files or rows that should agree do not (the two JHU wide files list
+    /// different regions or dates, a directory holds no usable file...).
+    #[error("{}: {problem}", path.display())]
+    Inconsistent {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// What is wrong.
         problem: String,
     },
     /// The same date appears twice for one region.

@@ -1,17 +1,224 @@
-//! `seird-fit regions`.
+//! `seird-fit regions`: every region of a data set with its population,
+//! first case, days, corrections (days a cumulative count fell) and whether a
+//! fit with the given window can run on it — and if not, why not.
 
+use std::io::Write;
 use std::process::ExitCode;
 
+use chrono::NaiveDate;
 use clap::Args;
+use serde::Serialize;
 
-use crate::error::Error;
+use super::DataArgs;
+use crate::data::{
+    self, DeclinePolicy, LoadOptions, PopulationSource, RegionSeries, WindowOptions,
+};
+use crate::error::{DataError, Error};
 
 /// Arguments of `seird-fit regions`.
 #[derive(Debug, Clone, Args)]
-pub struct RegionsArgs {}
+pub struct RegionsArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// First training day of the window checked for eligibility.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub start: Option<NaiveDate>,
+    /// Last training day of the window checked for eligibility.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub end: Option<NaiveDate>,
+    /// Policy for cumulative counts that go down (it can move the first case).
+    #[arg(long, value_enum, default_value_t = DeclinePolicy::Keep)]
+    pub decline_policy: DeclinePolicy,
+    /// The counts are daily (incident); sum them into cumulative series.
+    #[arg(long)]
+    pub incident: bool,
+    /// Print JSON instead of a table.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV instead of a table.
+    #[arg(long)]
+    pub csv: bool,
+}
+
+/// One line of the listing; also the JSON object and CSV row.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegionRow {
+    /// `Country` or `Country/Province`.
+    pub region: String,
+    /// Country as the data spells it.
+    pub country: String,
+    /// Province or state, if any.
+    pub province: Option<String>,
+    /// Population, when known.
+    pub population: Option<f64>,
+    /// First day with confirmed cases > 0, as reported.
+    pub first_case: Option<NaiveDate>,
+    /// First day of data.
+    pub first_date: Option<NaiveDate>,
+    /// Last day of data.
+    pub last_date: Option<NaiveDate>,
+    /// Days of data.
+    pub days: usize,
+    /// Days on which cumulative cases or deaths fell below the day before.
+    pub corrections: usize,
+    /// Training days in the window, when eligible.
+    pub train_days: Option<usize>,
+    /// Whether a fit with this window can run.
+    pub eligible: bool,
+    /// Why not, when not eligible.
+    pub reason: Option<String>,
+}
+
+impl RegionRow {
+    /// Describes `r` for a fit with `window`.
+    pub fn new(r: &RegionSeries, window: &WindowOptions) -> RegionRow {
+        let (train_days, reason) = match r.training_data(window) {
+            Ok(t) => (Some(t.dates.len()), None),
+            Err(e) => (None, Some(short_reason(&e))),
+        };
+        RegionRow {
+            region: r.key.display_name(),
+            country: r.key.country.clone(),
+            province: r.key.province.clone(),
+            population: window.population_override.or(r.population),
+            first_case: r.first_case_date(),
+            first_date: r.dates.first().copied(),
+            last_date: r.dates.last().copied(),
+            days: r.dates.len(),
+            corrections: data::count_decline_days(&r.cases, &r.deaths),
+            eligible: reason.is_none(),
+            train_days,
+            reason,
+        }
+    }
+}
+
+/// A few words on why a region cannot be fitted.
+fn short_reason(e: &DataError) -> String {
+    match e {
+        DataError::NoPopulation { .. } => "no population".into(),
+        DataError::TooFewDays { days, min, .. } => format!("too few days ({days} < {min})"),
+        DataError::EndBeforeFirstCase { first, .. } if first.starts_with("none") => {
+            "no cases in the data".into()
+        }
+        DataError::EndBeforeFirstCase { .. } => "no cases before --end".into(),
+        other => other.to_string(),
+    }
+}
+
+/// The listing as JSON.
+#[derive(Serialize)]
+struct Listing<'a> {
+    data: String,
+    layout: &'static str,
+    populations: String,
+    start: Option<NaiveDate>,
+    end: Option<NaiveDate>,
+    decline_policy: DeclinePolicy,
+    regions: &'a [RegionRow],
+}
 
 /// Runs `seird-fit regions`.
 pub fn run(args: &RegionsArgs) -> Result<ExitCode, Error> {
-    let _ = args;
-    Err(Error::Usage("`regions` is not implemented yet".into()))
+    let ds = data::load(
+        &args.data.data,
+        &LoadOptions {
+            population_file: args.data.population.clone(),
+            incident: args.incident,
+        },
+    )?;
+    let window = WindowOptions {
+        start: args.start,
+        end: args.end,
+        decline_policy: args.decline_policy,
+        population_override: args.data.population_value,
+    };
+    let rows: Vec<RegionRow> = ds
+        .regions
+        .iter()
+        .map(|r| RegionRow::new(r, &window))
+        .collect();
+    let populations = match &ds.populations {
+        PopulationSource::LookupTable(p) => p.display().to_string(),
+        PopulationSource::InData => "in the data".into(),
+        PopulationSource::None => "none found".into(),
+    };
+    let mut out = Vec::new();
+    if args.json {
+        let listing = Listing {
+            data: ds.path.display().to_string(),
+            layout: ds.layout.name(),
+            populations,
+            start: args.start,
+            end: args.end,
+            decline_policy: args.decline_policy,
+            regions: &rows,
+        };
+        serde_json::to_writer_pretty(&mut out, &listing)
+            .map_err(|e| Error::Report(format!("JSON: {e}")))?;
+        out.push(b'\n');
+    } else if args.csv {
+        let mut w = csv::Writer::from_writer(&mut out);
+        for r in &rows {
+            w.serialize(r)
+                .map_err(|e| Error::Report(format!("CSV: {e}")))?;
+        }
+        w.flush().map_err(|e| Error::Report(format!("CSV: {e}")))?;
+    } else {
+        write_table(&mut out, &rows, ds.layout.name(), &populations);
+    }
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(&out).and_then(|_| stdout.flush()) {
+        // `seird-fit regions | head` closes the pipe early: not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Io {
+            path: "<stdout>".into(),
+            source: e,
+        }),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// The human-readable table, then one summary line.
+fn write_table(out: &mut Vec<u8>, rows: &[RegionRow], layout: &str, populations: &str) {
+    use std::fmt::Write as _;
+    let width = rows
+        .iter()
+        .map(|r| r.region.chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<width$}  {:>12}  {:<10}  {:>5}  {:>11}  eligible",
+        "region", "population", "first case", "days", "corrections"
+    );
+    for r in rows {
+        let pop = r
+            .population
+            .map(|p| format!("{p:.0}"))
+            .unwrap_or_else(|| "-".into());
+        let first = r
+            .first_case
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "-".into());
+        let eligible = match (&r.reason, r.train_days) {
+            (None, Some(n)) => format!("yes ({n} training days)"),
+            (Some(why), _) => format!("no: {why}"),
+            (None, None) => "yes".into(),
+        };
+        let _ = writeln!(
+            s,
+            "{:<width$}  {:>12}  {:<10}  {:>5}  {:>11}  {}",
+            r.region, pop, first, r.days, r.corrections, eligible
+        );
+    }
+    let eligible = rows.iter().filter(|r| r.eligible).count();
+    let corrected = rows.iter().filter(|r| r.corrections > 0).count();
+    let _ = writeln!(
+        s,
+        "{} regions ({layout} layout; populations: {populations}); {eligible} eligible; {corrected} with corrections",
+        rows.len()
+    );
+    out.extend_from_slice(s.as_bytes());
 }

@@ -11,6 +11,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::DataError;
 
+pub mod hygiene;
+pub mod jhu_wide;
+pub mod kaggle;
+pub mod long;
+pub mod owid;
+pub mod plain;
+pub mod population;
+mod table;
+
+pub use hygiene::{apply_decline_policy, count_decline_days, DeclinePolicy};
+
 /// A region: a country, optionally a province or state within it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RegionKey {
@@ -78,20 +89,6 @@ pub struct RegionSeries {
     pub population: Option<f64>,
 }
 
-/// How to treat cumulative series that go down (reporting corrections).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum DeclinePolicy {
-    /// Keep the numbers as reported (what the prior art does).
-    #[default]
-    Keep,
-    /// Replace each value by the running maximum so far.
-    RunningMax,
-    /// Spread each correction back over the earlier days so the series stays
-    /// monotone and the final total is kept.
-    Redistribute,
-}
-
 /// The days a fit is trained on, after the window and hygiene policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainingData {
@@ -134,41 +131,15 @@ pub struct WindowOptions {
     pub population_override: Option<f64>,
 }
 
-/// Counts the days on which cases or deaths fell below the day before.
-pub fn count_decline_days(cases: &[f64], deaths: &[f64]) -> usize {
-    (1..cases.len())
-        .filter(|&i| cases[i] < cases[i - 1] || deaths.get(i) < deaths.get(i - 1))
-        .count()
-}
-
-/// Applies a [`DeclinePolicy`] to one cumulative series in place.
-pub fn apply_decline_policy(series: &mut [f64], policy: DeclinePolicy) {
-    match policy {
-        DeclinePolicy::Keep => {}
-        DeclinePolicy::RunningMax => {
-            let mut max = f64::NEG_INFINITY;
-            for v in series.iter_mut() {
-                max = max.max(*v);
-                *v = max;
-            }
-        }
-        DeclinePolicy::Redistribute => {
-            // Walking backwards with a running minimum yields the largest
-            // monotone series not above the data; every drop is taken out of
-            // the earlier days, and the last value (the total) is kept.
-            let mut min = f64::INFINITY;
-            for v in series.iter_mut().rev() {
-                min = min.min(*v);
-                *v = min;
-            }
-        }
-    }
-}
-
 impl RegionSeries {
     /// Cuts the training window: from the first day with cases > 0 (or
-    /// `opts.start`) to `opts.end` (or the last day), applying the decline
-    /// policy to the whole series first.
+    /// `opts.start`, if later) to `opts.end` (or the last day).
+    ///
+    /// The decline policy is applied to the series up to `opts.end` for the
+    /// training days, so a correction reported after the window cannot
+    /// change what the fit sees (only `redistribute` looks back), and to the
+    /// whole series for the held-out days. `decline_days` counts the days of
+    /// the whole series that fell, before any policy.
     pub fn training_data(&self, opts: &WindowOptions) -> Result<TrainingData, DataError> {
         let region = self.key.display_name();
         let population = opts
@@ -179,39 +150,35 @@ impl RegionSeries {
                 region: region.clone(),
             })?;
         let decline_days = count_decline_days(&self.cases, &self.deaths);
-        let mut cases = self.cases.clone();
-        let mut deaths = self.deaths.clone();
-        apply_decline_policy(&mut cases, opts.decline_policy);
-        apply_decline_policy(&mut deaths, opts.decline_policy);
-
-        let first_case = cases.iter().position(|&c| c > 0.0);
         let end_idx = match opts.end {
             Some(end) => self.dates.iter().rposition(|d| *d <= end),
             None => self.dates.len().checked_sub(1),
-        };
-        let fmt_first = || {
-            first_case
-                .map(|i| self.dates[i].to_string())
-                .unwrap_or_else(|| "none in the data".into())
         };
         let end_label = opts
             .end
             .map(|d| d.to_string())
             .unwrap_or_else(|| "(last day)".into());
-        let (Some(first), Some(end_idx)) = (first_case, end_idx) else {
+        let train_end = end_idx.map_or(0, |i| i + 1);
+        let mut cases = self.cases[..train_end].to_vec();
+        let mut deaths = self.deaths[..train_end].to_vec();
+        apply_decline_policy(&mut cases, opts.decline_policy);
+        apply_decline_policy(&mut deaths, opts.decline_policy);
+
+        let first_case = cases.iter().position(|&c| c > 0.0);
+        let Some(first) = first_case else {
+            // The first case of the whole series, for the message.
+            let first = self
+                .cases
+                .iter()
+                .position(|&c| c > 0.0)
+                .map(|i| self.dates[i].to_string())
+                .unwrap_or_else(|| "none in the data".into());
             return Err(DataError::EndBeforeFirstCase {
                 region,
                 end: end_label,
-                first: fmt_first(),
+                first,
             });
         };
-        if end_idx < first {
-            return Err(DataError::EndBeforeFirstCase {
-                region,
-                end: end_label,
-                first: fmt_first(),
-            });
-        }
         let start_idx = match opts.start {
             Some(s) => self
                 .dates
@@ -221,7 +188,7 @@ impl RegionSeries {
                 .max(first),
             None => first,
         };
-        let days = (end_idx + 1).saturating_sub(start_idx);
+        let days = train_end.saturating_sub(start_idx);
         if days < MIN_TRAIN_DAYS {
             return Err(DataError::TooFewDays {
                 region,
@@ -229,20 +196,31 @@ impl RegionSeries {
                 min: MIN_TRAIN_DAYS,
             });
         }
-        let train = start_idx..=end_idx;
-        let held = end_idx + 1..self.dates.len();
+        let mut all_cases = self.cases.clone();
+        let mut all_deaths = self.deaths.clone();
+        apply_decline_policy(&mut all_cases, opts.decline_policy);
+        apply_decline_policy(&mut all_deaths, opts.decline_policy);
+        let held = train_end..self.dates.len();
         Ok(TrainingData {
             key: self.key.clone(),
             population,
-            dates: self.dates[train.clone()].to_vec(),
-            cases: cases[train.clone()].to_vec(),
-            deaths: deaths[train].to_vec(),
+            dates: self.dates[start_idx..train_end].to_vec(),
+            cases: cases[start_idx..].to_vec(),
+            deaths: deaths[start_idx..].to_vec(),
             held_out_dates: self.dates[held.clone()].to_vec(),
-            held_out_cases: cases[held.clone()].to_vec(),
-            held_out_deaths: deaths[held].to_vec(),
+            held_out_cases: all_cases[held.clone()].to_vec(),
+            held_out_deaths: all_deaths[held].to_vec(),
             decline_days,
             decline_policy: opts.decline_policy,
         })
+    }
+
+    /// The first day with confirmed cases > 0, as reported.
+    pub fn first_case_date(&self) -> Option<NaiveDate> {
+        self.cases
+            .iter()
+            .position(|&c| c > 0.0)
+            .map(|i| self.dates[i])
     }
 }
 
@@ -254,6 +232,95 @@ pub enum Layout {
     Kaggle,
     /// JHU CSSE wide time series (confirmed + deaths files).
     JhuWide,
+    /// Long layout of whole countries: `Date,Country,Confirmed,Recovered,Deaths`.
+    LongCountries,
+    /// Long layout with provinces: `Date,Country/Region,Province/State,Confirmed,Recovered,Deaths`.
+    LongCombined,
+    /// Our World in Data: `iso_code,continent,location,date,total_cases,...,population`.
+    Owid,
+    /// A plain user file for one region: `date,cases,deaths`.
+    Plain,
+}
+
+impl Layout {
+    /// Every layout, in the order detection tries them (most specific
+    /// header first, so e.g. `Country/Region` with date columns is the wide
+    /// layout before the long one is considered).
+    pub const ALL: [Layout; 6] = [
+        Layout::Kaggle,
+        Layout::JhuWide,
+        Layout::LongCombined,
+        Layout::LongCountries,
+        Layout::Owid,
+        Layout::Plain,
+    ];
+
+    /// The layout's short name, as messages and `regions --json` print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Kaggle => kaggle::NAME,
+            Layout::JhuWide => jhu_wide::NAME,
+            Layout::LongCountries => long::countries::NAME,
+            Layout::LongCombined => long::combined::NAME,
+            Layout::Owid => owid::NAME,
+            Layout::Plain => plain::NAME,
+        }
+    }
+
+    /// The header the layout expects.
+    pub fn header(self) -> &'static str {
+        match self {
+            Layout::Kaggle => kaggle::HEADER,
+            Layout::JhuWide => jhu_wide::HEADER,
+            Layout::LongCountries => long::countries::HEADER,
+            Layout::LongCombined => long::combined::HEADER,
+            Layout::Owid => owid::HEADER,
+            Layout::Plain => plain::HEADER,
+        }
+    }
+
+    /// The layout a header belongs to. `header` holds the header cells,
+    /// as written (matching ignores case, spaces and a UTF-8 BOM).
+    pub fn detect<S: AsRef<str>>(header: &[S]) -> Option<Layout> {
+        let h: Vec<String> = header
+            .iter()
+            .map(|c| table::normalise(c.as_ref()))
+            .collect();
+        Layout::ALL.into_iter().find(|l| match l {
+            Layout::Kaggle => kaggle::detect(&h),
+            Layout::JhuWide => jhu_wide::detect(&h),
+            Layout::LongCombined => long::combined::detect(&h),
+            Layout::LongCountries => long::countries::detect(&h),
+            Layout::Owid => owid::detect(&h),
+            Layout::Plain => plain::detect(&h),
+        })
+    }
+
+    /// Every layout with its header, for the "unknown layout" error.
+    pub fn expected() -> String {
+        Layout::ALL
+            .iter()
+            .map(|l| format!("{} ({})", l.name(), l.header()))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+impl std::fmt::Display for Layout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where a data set's populations came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PopulationSource {
+    /// A JHU lookup table.
+    LookupTable(PathBuf),
+    /// The data file itself (OWID).
+    InData,
+    /// Nowhere: no lookup table was given or found.
+    None,
 }
 
 /// A loaded data set: every region it holds.
@@ -265,47 +332,248 @@ pub struct Dataset {
     pub layout: Layout,
     /// Regions, sorted by key.
     pub regions: Vec<RegionSeries>,
+    /// Where the populations came from.
+    pub populations: PopulationSource,
 }
 
 /// Options for [`load`].
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
-    /// A JHU `UID_ISO_FIPS_LookUp_Table.csv`; default: one found beside the data.
+    /// A JHU `UID_ISO_FIPS_LookUp_Table.csv`; default: one found beside the
+    /// data (see [`population::search_paths`]).
     pub population_file: Option<PathBuf>,
+    /// The counts are daily (incident) numbers; sum them into cumulative
+    /// series. Negative daily numbers (corrections) are then allowed as long
+    /// as the totals stay non-negative.
+    pub incident: bool,
 }
 
-/// Reads a data set from a file or directory, detecting its layout from the header.
+/// Reads a data set from a file or directory, detecting its layout from the
+/// header.
+///
+/// A directory is searched for the JHU pair
+/// (`time_series_covid19_confirmed_global.csv` and its deaths file), else for
+/// its only `*.csv` data file (or `train.csv` among several). Given one file
+/// of the JHU pair, the other is taken from beside it. Populations come from
+/// `opts.population_file`, else from a lookup table found beside the data
+/// (see [`population::search_paths`]), else (OWID) from the data itself;
+/// regions without one keep `population: None`.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
-    let _ = opts;
-    Err(DataError::UnknownLayout {
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |source| DataError::Io { path: p, source }
+    };
+    let meta = std::fs::metadata(path).map_err(io(path))?;
+    let (file, dir) = if meta.is_dir() {
+        (data_file_in(path)?, path.to_path_buf())
+    } else {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        (path.to_path_buf(), dir)
+    };
+    let open = |p: &Path| {
+        std::fs::File::open(p)
+            .map(std::io::BufReader::new)
+            .map_err(io(p))
+    };
+    let raw_header = {
+        let mut rdr = table::reader(open(&file)?);
+        table::header(&mut rdr, &file)?;
+        rdr.headers()
+            .map_err(|e| table::csv_error(&file, e))?
+            .iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let layout = Layout::detect(&raw_header).ok_or_else(|| {
+        let mut header = raw_header.join(",");
+        if header.chars().count() > 120 {
+            header = header.chars().take(117).collect::<String>() + "...";
+        }
+        DataError::UnknownLayout {
+            path: file.clone(),
+            header,
+            expected: Layout::expected(),
+        }
+    })?;
+    let incident = opts.incident;
+    let mut regions = match layout {
+        Layout::Kaggle => kaggle::read(open(&file)?, &file, incident)?,
+        Layout::LongCountries => long::countries::read(open(&file)?, &file, incident)?,
+        Layout::LongCombined => long::combined::read(open(&file)?, &file, incident)?,
+        Layout::Owid => owid::read(open(&file)?, &file, incident)?,
+        Layout::Plain => plain::read(open(&file)?, &file, incident)?,
+        Layout::JhuWide => {
+            let which = jhu_wide::Series::from_path(&file).ok_or_else(|| {
+                DataError::Inconsistent {
+                    path: file.clone(),
+                    problem: "a JHU wide file must have 'confirmed' or 'deaths' in its name, so that its partner can be found beside it".into(),
+                }
+            })?;
+            let other = which
+                .partner(&file)
+                .ok_or_else(|| DataError::Inconsistent {
+                    path: file.clone(),
+                    problem: "cannot name the partner file".into(),
+                })?;
+            let (c, d) = match which {
+                jhu_wide::Series::Confirmed => (file.clone(), other),
+                jhu_wide::Series::Deaths => (other, file.clone()),
+            };
+            jhu_wide::read(open(&c)?, &c, open(&d)?, &d, incident)?
+        }
+    };
+    let lookup = match &opts.population_file {
+        Some(p) => Some(p.clone()),
+        // OWID and plain files name regions their own way; a table found by
+        // chance beside them would not match, so only an explicit one is used.
+        None if matches!(layout, Layout::Owid | Layout::Plain) => None,
+        None => population::search_paths(&dir)
+            .into_iter()
+            .find(|p| p.is_file()),
+    };
+    let populations = match lookup {
+        Some(p) => {
+            let table = population::read(open(&p)?, &p)?;
+            for r in &mut regions {
+                r.population = table.get(&r.key).or(r.population);
+            }
+            PopulationSource::LookupTable(p)
+        }
+        None if layout == Layout::Owid => PopulationSource::InData,
+        None => PopulationSource::None,
+    };
+    Ok(Dataset {
         path: path.to_path_buf(),
-        header: String::new(),
-        expected: "not implemented yet".into(),
+        layout,
+        regions,
+        populations,
     })
 }
 
+/// The data file of a directory: the JHU pair's confirmed file, else the
+/// only `*.csv` that is not a lookup table, else `train.csv` among several.
+fn data_file_in(dir: &Path) -> Result<PathBuf, DataError> {
+    let jhu = dir.join(jhu_wide::CONFIRMED_FILE);
+    if jhu.is_file() {
+        return Ok(jhu);
+    }
+    let entries = std::fs::read_dir(dir).map_err(|source| DataError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut csvs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            p.is_file()
+                && name.to_lowercase().ends_with(".csv")
+                && !name.starts_with('.')
+                && !name.eq_ignore_ascii_case(population::LOOKUP_FILE)
+        })
+        .collect();
+    csvs.sort();
+    match csvs.len() {
+        0 => Err(DataError::Inconsistent {
+            path: dir.to_path_buf(),
+            problem: format!(
+                "no data file here (looked for {} or another *.csv)",
+                jhu_wide::CONFIRMED_FILE
+            ),
+        }),
+        1 => Ok(csvs.remove(0)),
+        _ => {
+            if let Some(train) = csvs.iter().find(|p| p.ends_with("train.csv")) {
+                return Ok(train.clone());
+            }
+            let names: Vec<_> = csvs
+                .iter()
+                .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
+                .collect();
+            Err(DataError::Inconsistent {
+                path: dir.to_path_buf(),
+                problem: format!(
+                    "several data files ({}); pass one of them with --data",
+                    names.join(", ")
+                ),
+            })
+        }
+    }
+}
+
 impl Dataset {
-    /// Finds a region by country and optional province, case-insensitively;
-    /// an unknown name gets the closest names as suggestions.
+    /// Finds a region by country and optional province, case-insensitively.
+    /// `Country/Province` is accepted as a single `country` name too. An
+    /// unknown name gets the closest names as suggestions.
     pub fn find(&self, country: &str, province: Option<&str>) -> Result<&RegionSeries, DataError> {
-        let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b.trim());
-        self.regions
-            .iter()
-            .find(|r| {
-                eq(&r.key.country, country)
-                    && match (&r.key.province, province) {
+        let country = country.trim();
+        let province = province.map(str::trim).filter(|p| !p.is_empty());
+        let eq = |a: &str, b: &str| a.to_lowercase() == b.to_lowercase();
+        let lookup = |c: &str, p: Option<&str>| {
+            self.regions.iter().find(|r| {
+                eq(&r.key.country, c)
+                    && match (&r.key.province, p) {
                         (None, None) => true,
-                        (Some(p), Some(q)) => eq(p, q),
+                        (Some(a), Some(b)) => eq(a, b),
                         _ => false,
                     }
             })
-            .ok_or_else(|| DataError::UnknownRegion {
-                name: match province {
-                    Some(p) => format!("{country}/{p}"),
-                    None => country.to_string(),
-                },
-                suggestions: Vec::new(),
+        };
+        if let Some(r) = lookup(country, province) {
+            return Ok(r);
+        }
+        if province.is_none() {
+            if let Some((c, p)) = country.split_once('/') {
+                if let Some(r) = lookup(c.trim(), Some(p.trim())) {
+                    return Ok(r);
+                }
+            }
+        }
+        let name = match province {
+            Some(p) => format!("{country}/{p}"),
+            None => country.to_string(),
+        };
+        Err(DataError::UnknownRegion {
+            suggestions: self.closest_names(&name, 3),
+            name,
+        })
+    }
+
+    /// Up to `n` region names closest to `name`, best first.
+    ///
+    /// Scored by Jaro-Winkler similarity (it favours a shared prefix, which
+    /// is how people shorten names: "korea" for "Korea, South"), on lower
+    /// case; a name that contains the query as a word start ranks first.
+    pub fn closest_names(&self, name: &str, n: usize) -> Vec<String> {
+        let q = name.to_lowercase();
+        let mut scored: Vec<(f64, String)> = self
+            .regions
+            .iter()
+            .map(|r| {
+                let display = r.key.display_name();
+                let d = display.to_lowercase();
+                let mut score = strsim::jaro_winkler(&q, &d);
+                // Also compare with the country alone and the province alone,
+                // so "hubei" finds "China/Hubei".
+                if let Some(p) = &r.key.province {
+                    score = score.max(strsim::jaro_winkler(&q, &p.to_lowercase()));
+                }
+                if d.split(|c: char| !c.is_alphanumeric())
+                    .any(|w| !w.is_empty() && w.starts_with(&q))
+                {
+                    score = score.max(0.95);
+                }
+                (score, display)
             })
+            .filter(|(s, _)| *s >= 0.8)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        scored.into_iter().take(n).map(|(_, s)| s).collect()
     }
 }
 
@@ -362,15 +630,20 @@ mod tests {
     }
 
     #[test]
-    fn decline_policies_make_series_monotone() {
-        let raw = [1., 5., 3., 4., 10.];
-        let mut rm = raw;
-        apply_decline_policy(&mut rm, DeclinePolicy::RunningMax);
-        assert_eq!(rm, [1., 5., 5., 5., 10.]);
-        let mut rd = raw;
-        apply_decline_policy(&mut rd, DeclinePolicy::Redistribute);
-        assert_eq!(rd, [1., 3., 3., 4., 10.]);
-        assert_eq!(count_decline_days(&raw, &[0.; 5]), 1);
+    fn a_correction_after_the_window_does_not_leak_into_training() {
+        // Cases drop from 40 to 20 on the last day, after --end.
+        let s = series(&[1., 2., 4., 8., 16., 40., 20.], &[0.; 7]);
+        let end = NaiveDate::from_ymd_opt(2020, 3, 6).unwrap();
+        let t = s
+            .training_data(&WindowOptions {
+                end: Some(end),
+                decline_policy: DeclinePolicy::Redistribute,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(t.cases, vec![1., 2., 4., 8., 16., 40.]);
+        assert_eq!(t.held_out_cases, vec![20.]);
+        assert_eq!(t.decline_days, 1);
     }
 
     #[test]

@@ -1,0 +1,428 @@
+//! CSV plumbing shared by the layout readers: header normalisation, column
+//! lookup, parsing dates and counts with file:line:column errors, and the
+//! [`Collector`] that turns rows into sorted, checked daily series.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use super::{RegionKey, RegionSeries};
+use crate::error::DataError;
+
+/// A CSV reader with the settings every layout uses: a header row, strict
+/// field counts (a short row is an error, not silently padded).
+pub(crate) fn reader<R: Read>(r: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(r)
+}
+
+/// Normalises a header cell for matching: trimmed, without a UTF-8 BOM,
+/// lower-case. Layouts are matched on these, so `Date` and `date` agree.
+pub(crate) fn normalise(cell: &str) -> String {
+    cell.trim_start_matches('\u{feff}').trim().to_lowercase()
+}
+
+/// Reads and normalises the header; an empty input is [`DataError::Empty`].
+pub(crate) fn header<R: Read>(
+    rdr: &mut csv::Reader<R>,
+    path: &Path,
+) -> Result<Vec<String>, DataError> {
+    let h = rdr.headers().map_err(|e| csv_error(path, e))?;
+    if h.iter().all(|c| c.trim().is_empty()) {
+        return Err(DataError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(h.iter().map(normalise).collect())
+}
+
+/// The index of column `name` (already normalised) or a
+/// [`DataError::MissingColumn`] naming it as the layout spells it.
+pub(crate) fn column(header: &[String], name: &str, path: &Path) -> Result<usize, DataError> {
+    let want = normalise(name);
+    header
+        .iter()
+        .position(|h| *h == want)
+        .ok_or_else(|| DataError::MissingColumn {
+            path: path.to_path_buf(),
+            column: name.to_string(),
+        })
+}
+
+/// Whether the normalised header has every one of `names`.
+pub(crate) fn has_all(header: &[String], names: &[&str]) -> bool {
+    names
+        .iter()
+        .all(|n| header.iter().any(|h| *h == normalise(n)))
+}
+
+/// Converts a csv error into a one-line [`DataError`] with its line.
+pub(crate) fn csv_error(path: &Path, e: csv::Error) -> DataError {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    match e.into_kind() {
+        csv::ErrorKind::Io(source) => DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => DataError::Csv {
+            path: path.to_path_buf(),
+            line,
+            problem: format!("{len} fields, but the header has {expected_len}"),
+        },
+        csv::ErrorKind::Utf8 { err, .. } => DataError::Csv {
+            path: path.to_path_buf(),
+            line,
+            problem: format!("invalid UTF-8 in field {}", err.field() + 1),
+        },
+        other => DataError::Csv {
+            path: path.to_path_buf(),
+            line,
+            problem: format!("{other:?}"),
+        },
+    }
+}
+
+/// Parses a date as the sources write them: ISO `2020-01-22` (Kaggle, long
+/// layouts, OWID) or US `1/22/20` / `1/22/2020` (JHU wide headers).
+pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
+    let t = text.trim();
+    if t.contains('/') {
+        // chrono's %Y happily reads "20" as the year 20, so pick the format
+        // by the width of the year.
+        let year = t.rsplit('/').next().unwrap_or("");
+        let fmt = if year.len() <= 2 {
+            "%m/%d/%y"
+        } else {
+            "%m/%d/%Y"
+        };
+        NaiveDate::parse_from_str(t, fmt).ok()
+    } else {
+        NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()
+    }
+}
+
+/// One field of one record, with everything an error message needs.
+pub(crate) struct Cell<'a> {
+    /// The file.
+    pub path: &'a Path,
+    /// 1-based line of the record.
+    pub line: u64,
+    /// 0-based column index.
+    pub index: usize,
+    /// The column's name as in the header.
+    pub name: &'a str,
+    /// The raw text.
+    pub text: &'a str,
+}
+
+impl Cell<'_> {
+    /// Takes field `index` of `rec`.
+    pub fn of<'a>(
+        path: &'a Path,
+        rec: &'a csv::StringRecord,
+        index: usize,
+        name: &'a str,
+    ) -> Cell<'a> {
+        Cell {
+            path,
+            line: rec.position().map(|p| p.line()).unwrap_or(0),
+            index,
+            name,
+            text: rec.get(index).unwrap_or(""),
+        }
+    }
+
+    /// An error about this cell.
+    pub fn error(&self, problem: String) -> DataError {
+        DataError::Field {
+            path: self.path.to_path_buf(),
+            line: self.line,
+            column: self.index + 1,
+            field: self.name.to_string(),
+            problem,
+        }
+    }
+
+    /// The field as a date.
+    pub fn date(&self) -> Result<NaiveDate, DataError> {
+        parse_date(self.text).ok_or_else(|| {
+            self.error(format!(
+                "cannot parse '{}' as a date (YYYY-MM-DD or M/D/YY)",
+                self.text
+            ))
+        })
+    }
+
+    /// The field as a count: finite, and non-negative unless
+    /// `allow_negative` (daily counts may carry corrections). `None` when empty.
+    pub fn count(&self, allow_negative: bool) -> Result<Option<f64>, DataError> {
+        let t = self.text.trim();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        let v: f64 = t
+            .parse()
+            .map_err(|_| self.error(format!("cannot parse '{t}' as a number")))?;
+        if !v.is_finite() {
+            return Err(self.error(format!("'{t}' is not a finite number")));
+        }
+        if v < 0.0 && !allow_negative {
+            return Err(self.error(format!("negative count {t}")));
+        }
+        Ok(Some(v))
+    }
+
+    /// The field as a count that must be present.
+    pub fn required_count(&self, allow_negative: bool) -> Result<f64, DataError> {
+        self.count(allow_negative)?
+            .ok_or_else(|| self.error("empty (a count is required)".into()))
+    }
+}
+
+/// A region name cell: trimmed; empty means "none" (whole country).
+pub(crate) fn optional_name(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// One day of one region as read, before checks.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    cases: Option<f64>,
+    deaths: Option<f64>,
+    line: u64,
+}
+
+/// How [`Collector::finish`] treats a day whose count is absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Missing {
+    /// An error: every day must carry both counts.
+    Error,
+    /// Carry the last reported cumulative value forward (0 before the first
+    /// report). OWID leaves totals empty until a location reports, and a
+    /// cumulative count does not change without a report.
+    CarryForward,
+}
+
+/// Gathers rows of any layout per region, keyed by date; rejects duplicate
+/// dates as they arrive and checks the series when finished.
+#[derive(Debug, Default)]
+pub(crate) struct Collector {
+    rows: BTreeMap<RegionKey, BTreeMap<NaiveDate, Row>>,
+    populations: BTreeMap<RegionKey, f64>,
+}
+
+impl Collector {
+    /// Records cases and/or deaths of `key` on `date` (read at `path:line`).
+    /// Setting a count that is already set is a duplicate date.
+    pub fn insert(
+        &mut self,
+        path: &Path,
+        line: u64,
+        key: &RegionKey,
+        date: NaiveDate,
+        cases: Option<f64>,
+        deaths: Option<f64>,
+    ) -> Result<(), DataError> {
+        // Avoid cloning the key for every row of a region already seen.
+        let days = match self.rows.get_mut(key) {
+            Some(d) => d,
+            None => self.rows.entry(key.clone()).or_default(),
+        };
+        let row = days.entry(date).or_insert(Row {
+            cases: None,
+            deaths: None,
+            line,
+        });
+        let dup = (cases.is_some() && row.cases.is_some())
+            || (deaths.is_some() && row.deaths.is_some())
+            // A row with neither count (possible in OWID) repeated is still a repeat.
+            || (cases.is_none() && deaths.is_none() && row.line != line);
+        if dup {
+            return Err(DataError::DuplicateDate {
+                path: path.to_path_buf(),
+                line,
+                date: date.to_string(),
+                region: key.display_name(),
+            });
+        }
+        row.cases = row.cases.or(cases);
+        row.deaths = row.deaths.or(deaths);
+        Ok(())
+    }
+
+    /// Marks a region as seen even if it has no rows yet (so the last
+    /// population value can be recorded).
+    pub fn set_population(&mut self, key: &RegionKey, population: f64) {
+        self.populations.insert(key.clone(), population);
+    }
+
+    /// Checks and assembles the series: dates consecutive (sorted already),
+    /// counts present (or carried forward), and with `incident` the daily
+    /// counts summed into cumulative ones, which must not go negative.
+    pub fn finish(
+        self,
+        path: &Path,
+        missing: Missing,
+        incident: bool,
+    ) -> Result<Vec<RegionSeries>, DataError> {
+        let mut out = Vec::with_capacity(self.rows.len());
+        for (key, days) in self.rows {
+            let n = days.len();
+            let mut dates: Vec<NaiveDate> = Vec::with_capacity(n);
+            let mut cases = Vec::with_capacity(n);
+            let mut deaths = Vec::with_capacity(n);
+            let mut lines = Vec::with_capacity(n);
+            for (date, row) in days {
+                if let Some(&prev) = dates.last() {
+                    if prev + chrono::Days::new(1) != date {
+                        return Err(DataError::DateGap {
+                            path: path.to_path_buf(),
+                            region: key.display_name(),
+                            after: prev.to_string(),
+                            next: date.to_string(),
+                        });
+                    }
+                }
+                let fill = |v: Option<f64>, prev: Option<&f64>, what: &str| match (v, missing) {
+                    (Some(v), _) => Ok(v),
+                    (None, Missing::CarryForward) => Ok(if incident {
+                        0.0
+                    } else {
+                        prev.copied().unwrap_or(0.0)
+                    }),
+                    (None, Missing::Error) => Err(DataError::Inconsistent {
+                        path: path.to_path_buf(),
+                        problem: format!(
+                            "region '{}': no {what} for {date} (line {})",
+                            key.display_name(),
+                            row.line
+                        ),
+                    }),
+                };
+                cases.push(fill(row.cases, cases.last(), "confirmed cases")?);
+                deaths.push(fill(row.deaths, deaths.last(), "deaths")?);
+                dates.push(date);
+                lines.push(row.line);
+            }
+            if incident {
+                for (series, field) in [(&mut cases, "cases"), (&mut deaths, "deaths")] {
+                    let mut total = 0.0;
+                    for (i, v) in series.iter_mut().enumerate() {
+                        total += *v;
+                        if total < 0.0 {
+                            return Err(DataError::NegativeTotal {
+                                path: path.to_path_buf(),
+                                line: lines[i],
+                                region: key.display_name(),
+                                field: field.into(),
+                                date: dates[i].to_string(),
+                                total,
+                            });
+                        }
+                        *v = total;
+                    }
+                }
+            }
+            let population = self.populations.get(&key).copied();
+            out.push(RegionSeries {
+                key,
+                dates,
+                cases,
+                deaths,
+                population,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Where a long-layout row's region comes from.
+pub(crate) enum Region<'a> {
+    /// Country and optional province columns.
+    Columns {
+        /// The country column.
+        country: &'a str,
+        /// The province column, if the layout has one.
+        province: Option<&'a str>,
+    },
+    /// Every row belongs to this one region (the plain user layout).
+    Fixed(RegionKey),
+}
+
+/// The columns of a long layout (one row per region and day).
+pub(crate) struct LongColumns<'a> {
+    /// The region.
+    pub region: Region<'a>,
+    /// The date column.
+    pub date: &'a str,
+    /// The confirmed-cases column.
+    pub cases: &'a str,
+    /// The deaths column.
+    pub deaths: &'a str,
+}
+
+/// Reads any long layout: one row per region and day, every count required.
+/// Counts may be negative only when `incident` (daily corrections).
+pub(crate) fn read_long(
+    r: impl Read,
+    path: &Path,
+    cols: &LongColumns<'_>,
+    incident: bool,
+) -> Result<Vec<RegionSeries>, DataError> {
+    let mut rdr = reader(r);
+    let header = header(&mut rdr, path)?;
+    let region = match &cols.region {
+        Region::Columns { country, province } => Some((
+            column(&header, country, path)?,
+            *country,
+            province.map(|p| column(&header, p, path)).transpose()?,
+        )),
+        Region::Fixed(_) => None,
+    };
+    let date = column(&header, cols.date, path)?;
+    let cases = column(&header, cols.cases, path)?;
+    let deaths = column(&header, cols.deaths, path)?;
+    let mut out = Collector::default();
+    let mut rec = csv::StringRecord::new();
+    let mut rows = 0usize;
+    let mut key = match &cols.region {
+        Region::Fixed(k) => k.clone(),
+        Region::Columns { .. } => RegionKey::country(""),
+    };
+    while rdr.read_record(&mut rec).map_err(|e| csv_error(path, e))? {
+        rows += 1;
+        let date_cell = Cell::of(path, &rec, date, cols.date);
+        if let Some((country, country_name, province)) = region {
+            let c = rec.get(country).unwrap_or("").trim();
+            if c.is_empty() {
+                return Err(Cell::of(path, &rec, country, country_name)
+                    .error("empty (a country is required)".into()));
+            }
+            let p = province.and_then(|i| optional_name(rec.get(i).unwrap_or("")));
+            // Reuse the key's buffers: rows come grouped by region.
+            if key.country != c || key.province != p {
+                key = RegionKey {
+                    country: c.to_string(),
+                    province: p,
+                };
+            }
+        }
+        let day = date_cell.date()?;
+        let c = Cell::of(path, &rec, cases, cols.cases).required_count(incident)?;
+        let d = Cell::of(path, &rec, deaths, cols.deaths).required_count(incident)?;
+        out.insert(path, date_cell.line, &key, day, Some(c), Some(d))?;
+    }
+    if rows == 0 {
+        return Err(DataError::NoRows {
+            path: path.to_path_buf(),
+        });
+    }
+    out.finish(path, Missing::Error, incident)
+}
