@@ -242,5 +242,7 @@ pub fn forecast(
     config: &FitConfig,
 ) -> Result<Forecast, crate::error::FitError> {
     let _ = (data, params, config);
-    Err(crate::error::FitError::Optimizer("not implemented yet".into()))
+    Err(crate::error::FitError::Optimizer(
+        "not implemented yet".into(),
+    ))
 }
