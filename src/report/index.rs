@@ -1,0 +1,1 @@
+//! The batch's `index.html` (filled in below).

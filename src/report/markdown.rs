@@ -1,0 +1,371 @@
+//! Text for people: `report.md` and the terminal summary.
+
+use std::fmt::Write as _;
+
+use crate::data::{DeclinePolicy, TrainingData};
+use crate::fit::{FitResult, Forecast};
+use crate::model::{N_PARAMS, PARAM_NAMES};
+
+use super::group_thousands;
+
+/// What each parameter is, for readers: (symbol, unit, meaning).
+const PARAM_INFO: [(&str, &str, &str); N_PARAMS] = [
+    (
+        "R_0",
+        "",
+        "basic reproduction number: new infections per infectious person before interventions",
+    ),
+    (
+        "theta",
+        "",
+        "fatality ratio: the share of removed persons (recovered + dead) who die",
+    ),
+    (
+        "k",
+        "",
+        "steepness of the decay from R_0 to R_t (Hill exponent; large k = abrupt change)",
+    ),
+    (
+        "L",
+        "days",
+        "decay midpoint: the day (after the first training day) at which R is half-way between R_0 and R_t",
+    ),
+    (
+        "R_t",
+        "",
+        "reproduction number after interventions (what R(t) decays to)",
+    ),
+    (
+        "D_rec",
+        "days",
+        "infectious period: mean days from becoming infectious to removal (rho = 1/D_rec)",
+    ),
+    (
+        "D_inc",
+        "days",
+        "incubation period: mean days from infection to becoming infectious (alpha = 1/D_inc)",
+    ),
+];
+
+/// Formats a parameter value with a precision that suits its size.
+fn fmt_value(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if v.abs() >= 100.0 {
+        format!("{v:.1}")
+    } else if v.abs() >= 0.1 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+/// A compact number for losses.
+fn fmt_loss(v: f64) -> String {
+    if v != 0.0 && v.abs() < 1e-3 {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.5}")
+    }
+}
+
+/// The calendar date of day `l` after the first training day.
+fn midpoint_date(result: &FitResult) -> String {
+    let l = result.params.l;
+    if l.is_finite() && l.abs() < 1e5 {
+        (result.start_date + chrono::Duration::days(l.round() as i64)).to_string()
+    } else {
+        "-".into()
+    }
+}
+
+fn policy_name(p: DeclinePolicy) -> &'static str {
+    match p {
+        DeclinePolicy::Keep => "keep (numbers used as reported)",
+        DeclinePolicy::RunningMax => "running-max (each day raised to the running maximum)",
+        DeclinePolicy::Redistribute => "redistribute (corrections spread back over earlier days)",
+    }
+}
+
+/// Model values and observation on the last forecast day.
+struct Headline {
+    date: chrono::NaiveDate,
+    cases: f64,
+    deaths: f64,
+    observed: Option<(f64, f64)>,
+}
+
+fn headline(data: &TrainingData, forecast: &Forecast) -> Option<Headline> {
+    let j = forecast.dates.len().checked_sub(1)?;
+    let date = forecast.dates[j];
+    let observed = data
+        .held_out_dates
+        .iter()
+        .position(|d| *d == date)
+        .map(|h| (data.held_out_cases[h], data.held_out_deaths[h]))
+        .or_else(|| {
+            data.dates
+                .iter()
+                .position(|d| *d == date)
+                .map(|t| (data.cases[t], data.deaths[t]))
+        });
+    Some(Headline {
+        date,
+        cases: forecast.cases[j],
+        deaths: forecast.deaths[j],
+        observed,
+    })
+}
+
+/// The page `report.md`.
+pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -> String {
+    let mut s = String::new();
+    let name = data.key.display_name();
+    let p = &result.params;
+    let bounds = &result.config.bounds;
+    // Writing to a String cannot fail; the results are ignored on purpose.
+    let _ = writeln!(s, "# SEIRD fit: {name}\n");
+    let _ = writeln!(
+        s,
+        "![observed vs fitted cumulative cases and deaths, and R(t)](forecast.png)\n"
+    );
+    let _ = writeln!(
+        s,
+        "Shaded: the training window. Dots: observations the fit saw; crosses: \
+         held-out observations after the window. Solid lines: the model over the \
+         training window; dashed: its forecast.\n"
+    );
+
+    let _ = writeln!(s, "## Data window\n");
+    let _ = writeln!(
+        s,
+        "- Training window: {} to {} ({} days; day 0 is the first day with confirmed cases unless `--start` was given)",
+        result.start_date, result.end_date, result.train_days
+    );
+    let _ = writeln!(s, "- Population: {}", group_thousands(result.population));
+    if let (Some(c), Some(d)) = (data.cases.last(), data.deaths.last()) {
+        let _ = writeln!(
+            s,
+            "- Observed on {}: {} cases, {} deaths",
+            result.end_date,
+            group_thousands(*c),
+            group_thousands(*d)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "- Days whose cumulative counts went down (reporting corrections): {}; policy: {}",
+        result.data.decline_days,
+        policy_name(result.data.decline_policy)
+    );
+    let _ = writeln!(
+        s,
+        "- Held-out days (observed after the window, not used by the fit): {}\n",
+        result.data.held_out_days
+    );
+
+    let _ = writeln!(s, "## Parameters\n");
+    let _ = writeln!(
+        s,
+        "R(t) = R_t + (R_0 - R_t) / (1 + (t/L)^k) and beta(t) = R(t) / D_rec drive \
+         S -> E -> I -> R/D: dS = -beta S I / N, dE = beta S I / N - E / D_inc, \
+         dI = E / D_inc - I / D_rec, dR = (1 - theta) I / D_rec, dD = theta I / D_rec.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| parameter | value | lower bound | upper bound | meaning |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---|");
+    let (v, lo, hi) = (
+        p.to_array(),
+        bounds.lower.to_array(),
+        bounds.upper.to_array(),
+    );
+    for (j, (symbol, unit, meaning)) in PARAM_INFO.iter().enumerate() {
+        let flag = if result.at_bound.iter().any(|b| b == PARAM_NAMES[j]) {
+            " **(at bound)**"
+        } else {
+            ""
+        };
+        let unit = if unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {unit}")
+        };
+        let extra = if PARAM_NAMES[j] == "l" {
+            format!(" (calendar date {})", midpoint_date(result))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "| {symbol} (`{}`) | {}{unit}{flag} | {} | {} | {meaning}{extra} |",
+            PARAM_NAMES[j],
+            fmt_value(v[j]),
+            fmt_value(lo[j]),
+            fmt_value(hi[j]),
+        );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "R_0 = {} -> R_t = {}: transmission {} by {:.0}% around {} (day {:.1}).",
+        fmt_value(p.r_0),
+        fmt_value(p.r_t),
+        if p.r_t <= p.r_0 { "fell" } else { "rose" },
+        if p.r_0 > 0.0 {
+            (1.0 - p.r_t / p.r_0).abs() * 100.0
+        } else {
+            0.0
+        },
+        midpoint_date(result),
+        p.l
+    );
+    if result.at_bound.is_empty() {
+        let _ = writeln!(s, "\nNo parameter ended on a bound.\n");
+    } else {
+        let _ = writeln!(
+            s,
+            "\n**Parameters at a bound: {}.** The optimum may lie outside the box; \
+             read these values as limits, not estimates.\n",
+            result.at_bound.join(", ")
+        );
+    }
+
+    let _ = writeln!(s, "## Loss\n");
+    let loss = &result.loss;
+    let cfg = &result.config.loss;
+    let _ = writeln!(
+        s,
+        "Recency-weighted mean squared log error over the last {} training days (weights 1/{}, ..., 1/1).\n",
+        cfg.window, cfg.window
+    );
+    let _ = writeln!(s, "| | MSLE |\n|---|---:|");
+    let _ = writeln!(
+        s,
+        "| objective ({}) | {} |",
+        if cfg.cases_only {
+            "cases only"
+        } else {
+            "mean of cases and deaths"
+        },
+        fmt_loss(loss.msle)
+    );
+    let _ = writeln!(s, "| cases | {} |", fmt_loss(loss.msle_cases));
+    let _ = writeln!(s, "| deaths | {} |\n", fmt_loss(loss.msle_deaths));
+
+    let _ = writeln!(s, "## Optimizer\n");
+    let o = &result.optimizer;
+    let _ = writeln!(s, "- Method: {} with {} gradients", o.method, o.gradient);
+    let _ = writeln!(s, "- Iterations: {}", o.iterations);
+    let _ = writeln!(
+        s,
+        "- Evaluations: {} loss, {} gradient",
+        o.loss_evals, o.gradient_evals
+    );
+    let _ = writeln!(s, "- Termination: {}", o.termination);
+    let _ = writeln!(s, "- Wall time: {:.3} s", o.seconds);
+    let _ = writeln!(
+        s,
+        "- Failed ODE solves (the line search backed off): {}\n",
+        o.solve_failures
+    );
+
+    let _ = writeln!(s, "## Forecast\n");
+    if let Some(h) = headline(data, forecast) {
+        let _ = writeln!(
+            s,
+            "On {} ({} days after the window) the model predicts {} cumulative cases and {} deaths.",
+            h.date,
+            forecast.dates.len().saturating_sub(forecast.train_days),
+            group_thousands(h.cases),
+            group_thousands(h.deaths)
+        );
+        if let Some((c, d)) = h.observed {
+            let _ = writeln!(
+                s,
+                "Observed that day: {} cases, {} deaths.",
+                group_thousands(c),
+                group_thousands(d)
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\nEvery day's numbers, compartments and R(t) are in [forecast.csv](forecast.csv); \
+         the fit itself in [fit.json](fit.json)."
+    );
+    s
+}
+
+/// A few lines for the terminal: window, loss, optimizer, a compact
+/// parameter table and the forecast headline.
+pub fn summary_text(result: &FitResult, forecast: &Forecast) -> String {
+    let mut s = String::new();
+    let name = match &result.region.province {
+        Some(p) => format!("{}/{}", result.region.country, p),
+        None => result.region.country.clone(),
+    };
+    let o = &result.optimizer;
+    let _ = writeln!(
+        s,
+        "{name}: {} .. {} ({} training days), population {}",
+        result.start_date,
+        result.end_date,
+        result.train_days,
+        group_thousands(result.population)
+    );
+    let _ = writeln!(
+        s,
+        "  loss  msle {} (cases {}, deaths {})",
+        fmt_loss(result.loss.msle),
+        fmt_loss(result.loss.msle_cases),
+        fmt_loss(result.loss.msle_deaths)
+    );
+    let _ = writeln!(
+        s,
+        "  {} ({}): {} iterations, {} loss / {} gradient evaluations, {:.2} s, {}",
+        o.method,
+        o.gradient,
+        o.iterations,
+        o.loss_evals,
+        o.gradient_evals,
+        o.seconds,
+        o.termination
+    );
+    let _ = writeln!(
+        s,
+        "  {:<6} {:>10} {:>9} {:>9}",
+        "param", "value", "lower", "upper"
+    );
+    let v = result.params.to_array();
+    let lo = result.config.bounds.lower.to_array();
+    let hi = result.config.bounds.upper.to_array();
+    for (j, (symbol, _, _)) in PARAM_INFO.iter().enumerate() {
+        let flag = if result.at_bound.iter().any(|b| b == PARAM_NAMES[j]) {
+            "  at bound"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            "  {symbol:<6} {:>10} {:>9} {:>9}{flag}",
+            fmt_value(v[j]),
+            fmt_value(lo[j]),
+            fmt_value(hi[j])
+        );
+    }
+    if let (Some(d), Some(c), Some(x)) = (
+        forecast.dates.last(),
+        forecast.cases.last(),
+        forecast.deaths.last(),
+    ) {
+        let _ = writeln!(
+            s,
+            "  forecast {d}: {} cases, {} deaths",
+            group_thousands(*c),
+            group_thousands(*x)
+        );
+    }
+    s
+}

@@ -1,0 +1,585 @@
+//! Plots, drawn with plotters.
+//!
+//! Text is rendered with the DejaVu Sans font embedded in the binary (the
+//! `dejavu` crate), registered with plotters' `ab_glyph` backend, so plots
+//! render the same on a bare machine without any system fonts.
+//!
+//! * [`draw_forecast`]: the region plot (cumulative cases and deaths, observed
+//!   vs model, log scale, training window shaded, held-out observations as
+//!   crosses, forecast dashed; R(t) with the R = 1 line underneath). Generic
+//!   over the backend, so tests can draw into a pixel buffer.
+//! * [`thumbnail_svg`]: the same fit, small and without text, for the batch index.
+//! * [`r_distribution_svg`], [`loss_svg`]: world-level plots of a batch.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use super::table::{forecast_rows, ForecastRow, Phase};
+use crate::data::TrainingData;
+use crate::error::Error;
+use crate::fit::{FitResult, Forecast};
+
+/// Size of `forecast.png` in pixels.
+pub const FORECAST_SIZE: (u32, u32) = (1200, 860);
+/// Size of `thumb.svg`.
+pub const THUMB_SIZE: (u32, u32) = (240, 150);
+
+const CASES: RGBColor = RGBColor(31, 119, 180);
+const DEATHS: RGBColor = RGBColor(214, 39, 40);
+const REPRO: RGBColor = RGBColor(118, 66, 172);
+const TRAIN_SHADE: RGBColor = RGBColor(228, 236, 246);
+const FONT: &str = "sans-serif";
+
+/// Registers the embedded DejaVu font as plotters' `sans-serif` (once per
+/// process; plotters keeps a global font table).
+pub fn register_fonts() -> Result<(), Error> {
+    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            let fonts = [
+                (FontStyle::Normal, dejavu::sans::regular()),
+                (FontStyle::Bold, dejavu::sans::bold()),
+                (FontStyle::Italic, dejavu::sans::oblique()),
+                (FontStyle::Oblique, dejavu::sans::oblique()),
+            ];
+            for (style, bytes) in fonts {
+                plotters::style::register_font(FONT, style, bytes)
+                    .map_err(|_| "the embedded DejaVu font could not be loaded".to_string())?;
+            }
+            Ok(())
+        })
+        .clone()
+        .map_err(Error::Report)
+}
+
+fn plot_err(e: impl std::fmt::Display) -> Error {
+    Error::Report(format!("plot: {e}"))
+}
+
+/// Writes `forecast.png` atomically. The bitmap encoder of plotters only
+/// writes to a path, so it writes a temporary file beside the target that is
+/// then synced and renamed into place (what [`crate::io::write_atomic`] does
+/// for bytes).
+pub fn write_forecast_png(
+    path: &Path,
+    data: &TrainingData,
+    result: &FitResult,
+    forecast: &Forecast,
+) -> Result<(), Error> {
+    register_fonts()?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let io_err = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io_err)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".seird-fit-")
+        .suffix(".png")
+        .tempfile_in(dir)
+        .map_err(io_err)?;
+    {
+        let root = BitMapBackend::new(tmp.path(), FORECAST_SIZE).into_drawing_area();
+        draw_forecast(&root, data, result, forecast)?;
+        root.present().map_err(plot_err)?;
+    }
+    std::fs::File::open(tmp.path())
+        .and_then(|f| f.sync_all())
+        .map_err(io_err)?;
+    tmp.persist(path).map_err(|e| io_err(e.error))?;
+    Ok(())
+}
+
+/// Draws the region plot into an RGB buffer of `size` (3 bytes per pixel).
+pub fn render_forecast_rgb(
+    data: &TrainingData,
+    result: &FitResult,
+    forecast: &Forecast,
+    size: (u32, u32),
+) -> Result<Vec<u8>, Error> {
+    register_fonts()?;
+    let mut buf = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, size).into_drawing_area();
+        draw_forecast(&root, data, result, forecast)?;
+        root.present().map_err(plot_err)?;
+    }
+    Ok(buf)
+}
+
+/// Points of one plotted quantity, split by what they are.
+struct Series {
+    observed_train: Vec<(f64, f64)>,
+    observed_held: Vec<(f64, f64)>,
+    model_train: Vec<(f64, f64)>,
+    model_forecast: Vec<(f64, f64)>,
+}
+
+impl Series {
+    fn new(
+        rows: &[ForecastRow],
+        obs: impl Fn(&ForecastRow) -> Option<f64>,
+        model: impl Fn(&ForecastRow) -> f64,
+    ) -> Self {
+        let mut s = Series {
+            observed_train: Vec::new(),
+            observed_held: Vec::new(),
+            model_train: Vec::new(),
+            model_forecast: Vec::new(),
+        };
+        for (j, row) in rows.iter().enumerate() {
+            let x = j as f64;
+            if let Some(o) = obs(row) {
+                match row.phase {
+                    Phase::Train => s.observed_train.push((x, o)),
+                    Phase::Forecast => s.observed_held.push((x, o)),
+                }
+            }
+            match row.phase {
+                Phase::Train => s.model_train.push((x, model(row))),
+                Phase::Forecast => s.model_forecast.push((x, model(row))),
+            }
+        }
+        // The forecast line starts where the fitted line ends, so the two join.
+        if let (Some(&last), false) = (s.model_train.last(), s.model_forecast.is_empty()) {
+            s.model_forecast.insert(0, last);
+        }
+        s
+    }
+
+    fn all_values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.observed_train
+            .iter()
+            .chain(&self.observed_held)
+            .chain(&self.model_train)
+            .chain(&self.model_forecast)
+            .map(|p| p.1)
+    }
+}
+
+/// Only positive values exist on a log axis; the others are left out.
+fn positive(points: &[(f64, f64)], lo: f64) -> Vec<(f64, f64)> {
+    points.iter().copied().filter(|p| p.1 >= lo).collect()
+}
+
+/// Axis labels for counts: `1`, `500`, `20k`, `3M`.
+fn human(v: f64) -> String {
+    let (scaled, suffix) = if v >= 1e9 {
+        (v / 1e9, "G")
+    } else if v >= 1e6 {
+        (v / 1e6, "M")
+    } else if v >= 1e3 {
+        (v / 1e3, "k")
+    } else {
+        (v, "")
+    };
+    let s = format!("{scaled:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s}{suffix}")
+}
+
+/// Draws the two-panel region plot on `root`.
+pub fn draw_forecast<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    data: &TrainingData,
+    result: &FitResult,
+    forecast: &Forecast,
+) -> Result<(), Error> {
+    let rows = forecast_rows(data, forecast);
+    let n = rows.len();
+    let train_days = forecast.train_days;
+    let start = forecast.dates.first().copied().unwrap_or(result.start_date);
+    let cases = Series::new(&rows, |r| r.observed_cases, |r| r.fitted_cases);
+    let deaths = Series::new(&rows, |r| r.observed_deaths, |r| r.fitted_deaths);
+
+    root.fill(&WHITE).map_err(plot_err)?;
+    let (upper, lower) = root.split_vertically(root.dim_in_pixel().1 * 62 / 100);
+
+    let x_range = -0.5..(n as f64 - 0.5).max(0.5);
+    let train_end = train_days as f64 - 0.5;
+    let date_label = |x: &f64| {
+        let day = start + chrono::Duration::days(x.round() as i64);
+        day.format("%d %b").to_string()
+    };
+
+    // Counts are integers, so observed positives are >= 1; the axis reaches a
+    // little below the smallest one so those points sit inside the frame.
+    let min_pos = cases
+        .all_values()
+        .chain(
+            deaths
+                .observed_train
+                .iter()
+                .chain(&deaths.observed_held)
+                .map(|p| p.1),
+        )
+        .filter(|v| *v > 0.0 && v.is_finite())
+        .fold(f64::INFINITY, f64::min);
+    let lo = if min_pos.is_finite() {
+        (min_pos / 2.0).min(0.5)
+    } else {
+        0.5
+    };
+    let max = cases
+        .all_values()
+        .chain(deaths.all_values())
+        .filter(|v| v.is_finite())
+        .fold(1.0, f64::max);
+    let hi = max * 3.0;
+
+    let title = format!(
+        "{}: cumulative cases and deaths ({} training days to {})",
+        data.key.display_name(),
+        train_days,
+        result.end_date
+    );
+    let mut top = ChartBuilder::on(&upper)
+        .caption(title, (FONT, 24).into_font().style(FontStyle::Bold))
+        .margin(14)
+        .x_label_area_size(34)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x_range.clone(), (lo..hi).log_scale())
+        .map_err(plot_err)?;
+    top.draw_series(std::iter::once(Rectangle::new(
+        [(-0.5, lo), (train_end, hi)],
+        TRAIN_SHADE.filled(),
+    )))
+    .map_err(plot_err)?
+    .label("training window")
+    .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], TRAIN_SHADE.filled()));
+    top.configure_mesh()
+        .x_labels(10)
+        .y_labels(8)
+        .x_label_formatter(&date_label)
+        .y_label_formatter(&|v| human(*v))
+        .y_desc("persons (log scale)")
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 16))
+        .light_line_style(TRANSPARENT)
+        .draw()
+        .map_err(plot_err)?;
+
+    for (s, color, what) in [(&cases, CASES, "cases"), (&deaths, DEATHS, "deaths")] {
+        top.draw_series(
+            positive(&s.observed_train, lo)
+                .into_iter()
+                .map(|p| Circle::new(p, 3, color.filled())),
+        )
+        .map_err(plot_err)?
+        .label(format!("observed {what}"))
+        .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+        if !s.observed_held.is_empty() {
+            top.draw_series(
+                positive(&s.observed_held, lo)
+                    .into_iter()
+                    .map(|p| Cross::new(p, 5, color.stroke_width(2))),
+            )
+            .map_err(plot_err)?
+            .label(format!("held-out {what}"))
+            .legend(move |(x, y)| Cross::new((x + 10, y), 5, color.stroke_width(2)));
+        }
+        top.draw_series(LineSeries::new(
+            positive(&s.model_train, lo),
+            color.stroke_width(3),
+        ))
+        .map_err(plot_err)?
+        .label(format!("model {what} (dashed: forecast)"))
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
+        top.draw_series(DashedLineSeries::new(
+            positive(&s.model_forecast, lo),
+            10,
+            6,
+            color.mix(0.8).stroke_width(3),
+        ))
+        .map_err(plot_err)?;
+    }
+    // Cumulative curves rise to the right, so the upper left stays free.
+    top.configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font((FONT, 15))
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(180, 180, 180))
+        .draw()
+        .map_err(plot_err)?;
+
+    // Bottom panel: R(t) with the R = 1 threshold.
+    let r_max = forecast
+        .reproduction
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(1.5, f64::max)
+        * 1.1;
+    let mut bottom = ChartBuilder::on(&lower)
+        .caption(
+            "effective reproduction number R(t) = \u{3b2}(t)/\u{3c1}",
+            (FONT, 20),
+        )
+        .margin(14)
+        .x_label_area_size(34)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x_range.clone(), 0.0..r_max)
+        .map_err(plot_err)?;
+    bottom
+        .draw_series(std::iter::once(Rectangle::new(
+            [(-0.5, 0.0), (train_end, r_max)],
+            TRAIN_SHADE.filled(),
+        )))
+        .map_err(plot_err)?;
+    bottom
+        .configure_mesh()
+        .x_labels(10)
+        .y_labels(6)
+        .x_label_formatter(&date_label)
+        .y_desc("R(t)")
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 16))
+        .light_line_style(TRANSPARENT)
+        .draw()
+        .map_err(plot_err)?;
+    bottom
+        .draw_series(DashedLineSeries::new(
+            vec![(x_range.start, 1.0), (x_range.end, 1.0)],
+            6,
+            4,
+            BLACK.stroke_width(1),
+        ))
+        .map_err(plot_err)?
+        .label("R = 1")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(1)));
+    let r: Vec<(f64, f64)> = forecast
+        .reproduction
+        .iter()
+        .enumerate()
+        .map(|(j, v)| (j as f64, *v))
+        .collect();
+    let split = train_days.min(r.len());
+    bottom
+        .draw_series(LineSeries::new(r[..split].to_vec(), REPRO.stroke_width(3)))
+        .map_err(plot_err)?
+        .label("R(t) (dashed: forecast)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], REPRO.stroke_width(3)));
+    bottom
+        .draw_series(DashedLineSeries::new(
+            r[split.saturating_sub(1)..].to_vec(),
+            10,
+            6,
+            REPRO.mix(0.8).stroke_width(3),
+        ))
+        .map_err(plot_err)?;
+    bottom
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font((FONT, 15))
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(180, 180, 180))
+        .draw()
+        .map_err(plot_err)?;
+    Ok(())
+}
+
+/// A small text-free SVG of the fit: observed (thin) and model (thick)
+/// cumulative cases and deaths on a log axis, training window shaded.
+pub fn thumbnail_svg(data: &TrainingData, forecast: &Forecast) -> Result<String, Error> {
+    let rows = forecast_rows(data, forecast);
+    let cases = Series::new(&rows, |r| r.observed_cases, |r| r.fitted_cases);
+    let deaths = Series::new(&rows, |r| r.observed_deaths, |r| r.fitted_deaths);
+    let n = rows.len() as f64;
+    let lo = 0.5;
+    let hi = cases
+        .all_values()
+        .chain(deaths.all_values())
+        .filter(|v| v.is_finite())
+        .fold(1.0, f64::max)
+        * 2.0;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, THUMB_SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(4)
+            .build_cartesian_2d(-0.5..(n - 0.5).max(0.5), (lo..hi).log_scale())
+            .map_err(plot_err)?;
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(-0.5, lo), (forecast.train_days as f64 - 0.5, hi)],
+                TRAIN_SHADE.filled(),
+            )))
+            .map_err(plot_err)?;
+        for (s, color) in [(&cases, CASES), (&deaths, DEATHS)] {
+            let mut observed = s.observed_train.clone();
+            observed.extend(&s.observed_held);
+            chart
+                .draw_series(LineSeries::new(
+                    positive(&observed, lo),
+                    color.mix(0.45).stroke_width(1),
+                ))
+                .map_err(plot_err)?;
+            chart
+                .draw_series(LineSeries::new(
+                    positive(&s.model_train, lo),
+                    color.stroke_width(2),
+                ))
+                .map_err(plot_err)?;
+            chart
+                .draw_series(DashedLineSeries::new(
+                    positive(&s.model_forecast, lo),
+                    5,
+                    3,
+                    color.stroke_width(2),
+                ))
+                .map_err(plot_err)?;
+        }
+        root.present().map_err(plot_err)?;
+    }
+    Ok(svg)
+}
+
+/// Histogram of fitted R_0 and R_t across regions (overlaid, bins of 0.25).
+pub fn r_distribution_svg(r_0: &[f64], r_t: &[f64]) -> Result<String, Error> {
+    register_fonts()?;
+    const BIN: f64 = 0.25;
+    let top = r_0
+        .iter()
+        .chain(r_t)
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(2.0, f64::max);
+    let bins = (top / BIN).ceil() as usize + 1;
+    let count = |values: &[f64]| {
+        let mut c = vec![0u32; bins];
+        for v in values.iter().filter(|v| v.is_finite() && **v >= 0.0) {
+            c[((v / BIN).floor() as usize).min(bins - 1)] += 1;
+        }
+        c
+    };
+    let (c0, ct) = (count(r_0), count(r_t));
+    let y_max = c0.iter().chain(&ct).copied().max().unwrap_or(0).max(1) as f64 * 1.1;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (560, 300)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("fitted R_0 and R_t across regions", (FONT, 16))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(40)
+            .build_cartesian_2d(0.0..bins as f64 * BIN, 0.0..y_max)
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("reproduction number")
+            .y_desc("regions")
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 12))
+            .disable_x_mesh()
+            .draw()
+            .map_err(plot_err)?;
+        for (counts, color, label) in [(&c0, CASES, "R_0"), (&ct, DEATHS, "R_t")] {
+            chart
+                .draw_series(
+                    counts
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| **c > 0)
+                        .map(|(b, c)| {
+                            let x = b as f64 * BIN;
+                            Rectangle::new(
+                                [(x, 0.0), (x + BIN, *c as f64)],
+                                color.mix(0.5).filled(),
+                            )
+                        }),
+                )
+                .map_err(plot_err)?
+                .label(label)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.mix(0.5).filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font((FONT, 12))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(180, 180, 180))
+            .draw()
+            .map_err(plot_err)?;
+        root.present().map_err(plot_err)?;
+    }
+    Ok(svg)
+}
+
+/// Loss per region: every region's MSLE, sorted, on a log axis.
+pub fn loss_svg(msle: &[f64]) -> Result<String, Error> {
+    register_fonts()?;
+    let mut sorted: Vec<f64> = msle
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .collect();
+    sorted.sort_by(f64::total_cmp);
+    let lo = sorted.first().copied().unwrap_or(1e-4) / 2.0;
+    let hi = sorted.last().copied().unwrap_or(1.0) * 2.0;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (560, 300)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("loss (MSLE) per region, sorted", (FONT, 16))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(56)
+            .build_cartesian_2d(
+                -0.5..(sorted.len() as f64 - 0.5).max(0.5),
+                (lo..hi).log_scale(),
+            )
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("regions (best fit first)")
+            .y_desc("MSLE (log scale)")
+            .y_label_formatter(&|v| format!("{v:.0e}"))
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 12))
+            .draw()
+            .map_err(plot_err)?;
+        chart
+            .draw_series(
+                sorted
+                    .iter()
+                    .enumerate()
+                    .map(|(j, v)| Circle::new((j as f64, *v), 2, REPRO.filled())),
+            )
+            .map_err(plot_err)?;
+        root.present().map_err(plot_err)?;
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_labels_are_short() {
+        assert_eq!(human(1.0), "1");
+        assert_eq!(human(500.0), "500");
+        assert_eq!(human(20_000.0), "20k");
+        assert_eq!(human(2_500_000.0), "2.5M");
+    }
+
+    #[test]
+    fn histogram_and_loss_plots_are_svg() {
+        let s = r_distribution_svg(&[2.5, 3.0, 3.1], &[0.8, 1.1, 0.2]).unwrap();
+        assert!(s.starts_with("<svg") && s.contains("<rect"));
+        let s = loss_svg(&[0.01, 0.1, 0.02]).unwrap();
+        assert_eq!(s.matches("<circle").count(), 3);
+    }
+}

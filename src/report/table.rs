@@ -1,0 +1,105 @@
+//! `forecast.csv`: one row per modelled day, with the observations of that
+//! day when the data has them (training days and held-out days alike, so a
+//! user can see how the forecast held up).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::data::TrainingData;
+use crate::error::Error;
+use crate::fit::Forecast;
+
+/// Whether a day was in the training window or is forecast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// The fit saw this day.
+    Train,
+    /// The model predicts this day; observations here are held out.
+    Forecast,
+}
+
+/// One row of `forecast.csv`. Observations are empty on days the data does
+/// not cover.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastRow {
+    /// The day.
+    pub date: NaiveDate,
+    /// Observed cumulative confirmed cases.
+    pub observed_cases: Option<f64>,
+    /// Observed cumulative deaths.
+    pub observed_deaths: Option<f64>,
+    /// Model cumulative cases `I + R + D`.
+    pub fitted_cases: f64,
+    /// Model cumulative deaths `D`.
+    pub fitted_deaths: f64,
+    /// Susceptible.
+    pub s: f64,
+    /// Exposed.
+    pub e: f64,
+    /// Infectious.
+    pub i: f64,
+    /// Recovered.
+    pub r: f64,
+    /// Dead.
+    pub d: f64,
+    /// Effective reproduction number R(t).
+    pub reproduction: f64,
+    /// `train` or `forecast`.
+    pub phase: Phase,
+}
+
+/// Joins the forecast with the observations, day by day.
+pub fn forecast_rows(data: &TrainingData, forecast: &Forecast) -> Vec<ForecastRow> {
+    let observed: HashMap<NaiveDate, (f64, f64)> = data
+        .dates
+        .iter()
+        .zip(data.cases.iter().zip(&data.deaths))
+        .chain(
+            data.held_out_dates
+                .iter()
+                .zip(data.held_out_cases.iter().zip(&data.held_out_deaths)),
+        )
+        .map(|(d, (c, x))| (*d, (*c, *x)))
+        .collect();
+    let t = &forecast.trajectory;
+    forecast
+        .dates
+        .iter()
+        .enumerate()
+        .map(|(j, date)| {
+            let obs = observed.get(date);
+            ForecastRow {
+                date: *date,
+                observed_cases: obs.map(|o| o.0),
+                observed_deaths: obs.map(|o| o.1),
+                fitted_cases: forecast.cases[j],
+                fitted_deaths: forecast.deaths[j],
+                s: t.s[j],
+                e: t.e[j],
+                i: t.i[j],
+                r: t.r[j],
+                d: t.d[j],
+                reproduction: forecast.reproduction[j],
+                phase: if j < forecast.train_days {
+                    Phase::Train
+                } else {
+                    Phase::Forecast
+                },
+            }
+        })
+        .collect()
+}
+
+/// Serialises rows as CSV with a header.
+pub(crate) fn to_csv(rows: &[ForecastRow]) -> Result<Vec<u8>, Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        w.serialize(row)
+            .map_err(|e| Error::Report(format!("cannot write forecast.csv: {e}")))?;
+    }
+    w.into_inner()
+        .map_err(|e| Error::Report(format!("cannot write forecast.csv: {e}")))
+}
