@@ -468,3 +468,31 @@ fn real_data_has_96_regions_with_declining_cumulative_series() {
         .count();
     assert_eq!(declining, 96);
 }
+
+#[test]
+fn no_population_is_an_error_unless_a_value_is_given() {
+    let ds = small_dataset();
+    let r = ds.find("Canada/Repatriated Travellers", None).unwrap();
+    assert_eq!(r.population, None);
+    let err = r
+        .training_data(&data::WindowOptions::default())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "region 'Canada/Repatriated Travellers': no population known (give --population-value N or a lookup table with --population)"
+    );
+}
+
+#[test]
+fn an_explicit_population_file_that_is_missing_is_an_error() {
+    let dir = temp_files(&[("train.csv", &format!("{KAGGLE}1,,Italy,2020-03-01,1,0\n"))]);
+    let opts = LoadOptions {
+        population_file: Some(dir.path().join("lookup.csv")),
+        ..Default::default()
+    };
+    let err = data::load(&dir.path().join("train.csv"), &opts).unwrap_err();
+    assert!(
+        matches!(err, DataError::Io { ref path, .. } if path.ends_with("lookup.csv")),
+        "{err}"
+    );
+}
