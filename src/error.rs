@@ -147,6 +147,15 @@ pub enum DataError {
         /// The region.
         region: String,
     },
+    /// A download failed: no connection, an HTTP error status, or a body
+    /// cut short. Nothing was written.
+    #[error("{url}: {problem}")]
+    Download {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        problem: String,
+    },
     /// No region of that name; `suggestions` holds the closest names.
     #[error("unknown region '{name}'{}", did_you_mean(suggestions))]
     UnknownRegion {

@@ -209,3 +209,216 @@ fn regions_on_the_real_jhu_data() {
         .count();
     assert_eq!(corrected, 96);
 }
+
+// ---------------------------------------------------------------- download
+
+/// A tiny HTTP/1.1 server on 127.0.0.1 serving the files of `root` by base
+/// name. The first path segment picks a behaviour: `ok` serves the file,
+/// `broken` sends the deaths file's headers with its full Content-Length and
+/// then only half its body before closing the connection, `html` answers
+/// every request with an HTML page, anything else is a 404. Returns the base
+/// URL. The thread lives until the test process ends.
+fn serve(root: PathBuf) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            // Skip the request headers.
+            let mut line = String::new();
+            while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
+                line.clear();
+            }
+            let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let mode = path.trim_start_matches('/').split('/').next().unwrap_or("");
+            let name = path.rsplit('/').next().unwrap_or("");
+            let file = std::fs::read(root.join(name));
+            let (status, body, send) = match (mode, file) {
+                ("html", _) => {
+                    let b = b"<html><body>rate limited</body></html>".to_vec();
+                    let n = b.len();
+                    ("200 OK", b, n)
+                }
+                ("ok", Ok(b)) => {
+                    let n = b.len();
+                    ("200 OK", b, n)
+                }
+                ("broken", Ok(b)) => {
+                    let n = if name.contains("deaths") {
+                        b.len() / 2
+                    } else {
+                        b.len()
+                    };
+                    ("200 OK", b, n)
+                }
+                _ => ("404 Not Found", b"not found".to_vec(), 9),
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body[..send]);
+            let _ = stream.flush();
+            // Dropping the stream closes the connection, half-way for `broken`.
+        }
+    });
+    format!("http://{addr}")
+}
+
+const JHU_FILES: [&str; 3] = [
+    "time_series_covid19_confirmed_global.csv",
+    "time_series_covid19_deaths_global.csv",
+    "UID_ISO_FIPS_LookUp_Table.csv",
+];
+
+/// The names and contents of the files in `dir`.
+fn dir_contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn download_fetches_the_jhu_files_atomically_and_reports_size_and_rows() {
+    let Some(real) = real_data() else { return };
+    let jhu = real.join("jhu");
+    let base = serve(jhu.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        dir.path(),
+        &[
+            "download",
+            "--base-url",
+            &format!("{base}/ok"),
+            "--out",
+            "data",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    let mut want = String::new();
+    for f in JHU_FILES {
+        let bytes = std::fs::read(jhu.join(f)).unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("data").join(f)).unwrap(),
+            bytes,
+            "{f}"
+        );
+        // Rows: lines after the header (no field of these files spans lines).
+        let rows = bytes.iter().filter(|&&b| b == b'\n').count() - 1;
+        want.push_str(&format!(
+            "wrote data/{f} ({} bytes, {rows} rows)\n",
+            bytes.len()
+        ));
+    }
+    assert_eq!(stdout(&o), want);
+    assert_eq!(
+        dir_contents(&dir.path().join("data")).len(),
+        3,
+        "no temp files left"
+    );
+    // What arrived loads: the default --data is data/.
+    let o = run(dir.path(), &["regions", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["regions"].as_array().unwrap().len(), 274);
+}
+
+#[test]
+fn a_dropped_connection_leaves_the_old_files_untouched() {
+    let Some(real) = real_data() else { return };
+    let base = serve(real.join("jhu"));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    for f in JHU_FILES {
+        std::fs::write(data.join(f), format!("old {f}\n")).unwrap();
+    }
+    let before = dir_contents(&data);
+    let o = run(
+        dir.path(),
+        &[
+            "download",
+            "--base-url",
+            &format!("{base}/broken"),
+            "--out",
+            "data",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let deaths_len = std::fs::metadata(real.join("jhu").join(JHU_FILES[1]))
+        .unwrap()
+        .len();
+    assert!(
+        err.starts_with(&format!(
+            "seird-fit: {base}/broken/csse_covid_19_time_series/time_series_covid19_deaths_global.csv: "
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("of {deaths_len}")),
+        "the message gives the expected size: {err}"
+    );
+    assert_eq!(err.lines().count(), 1);
+    assert!(o.stdout.is_empty());
+    // The confirmed file arrived whole, but nothing is renamed unless all
+    // did; and no temp file is left.
+    assert_eq!(dir_contents(&data), before);
+}
+
+#[test]
+fn an_html_page_or_a_404_is_refused() {
+    let Some(real) = real_data() else { return };
+    let base = serve(real.join("jhu"));
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        dir.path(),
+        &[
+            "download",
+            "--base-url",
+            &format!("{base}/html"),
+            "--out",
+            "d",
+        ],
+    );
+    assert_fails_with(
+        &o,
+        &format!(
+            "{base}/html/csse_covid_19_time_series/time_series_covid19_confirmed_global.csv: header '<html><body>rate limited</body></html>' is not the jhu-wide layout (Province/State,Country/Region,Lat,Long,1/22/20,1/23/20,...)"
+        ),
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "download",
+            "--base-url",
+            &format!("{base}/gone"),
+            "--out",
+            "d",
+            "--source",
+            "owid",
+        ],
+    );
+    assert_fails_with(
+        &o,
+        &format!("{base}/gone/owid-covid-data.csv: HTTP 404 Not Found"),
+    );
+    assert!(dir_contents(&dir.path().join("d")).is_empty());
+}

@@ -468,3 +468,61 @@ fn real_data_has_96_regions_with_declining_cumulative_series() {
         .count();
     assert_eq!(declining, 96);
 }
+
+#[test]
+fn no_population_is_an_error_unless_a_value_is_given() {
+    let ds = small_dataset();
+    let r = ds.find("Canada/Repatriated Travellers", None).unwrap();
+    assert_eq!(r.population, None);
+    let err = r
+        .training_data(&data::WindowOptions::default())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "region 'Canada/Repatriated Travellers': no population known (give --population-value N or a lookup table with --population)"
+    );
+}
+
+#[test]
+fn an_explicit_population_file_that_is_missing_is_an_error() {
+    let dir = temp_files(&[("train.csv", &format!("{KAGGLE}1,,Italy,2020-03-01,1,0\n"))]);
+    let opts = LoadOptions {
+        population_file: Some(dir.path().join("lookup.csv")),
+        ..Default::default()
+    };
+    let err = data::load(&dir.path().join("train.csv"), &opts).unwrap_err();
+    assert!(
+        matches!(err, DataError::Io { ref path, .. } if path.ends_with("lookup.csv")),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_owid_day_repeated_is_a_duplicate_even_when_one_row_is_blank() {
+    let text = "iso_code,continent,location,date,total_cases,new_cases,total_deaths,new_deaths,population\n\
+                ITA,Europe,Italy,2020-03-01,,,,,60461828\n\
+                ITA,Europe,Italy,2020-03-01,5,5,0,0,60461828\n";
+    let err = load_text("owid.csv", text).unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with("owid.csv:3: duplicate date 2020-03-01 for region 'Italy'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_jhu_region_listed_twice_is_a_duplicate() {
+    let head = "Province/State,Country/Region,Lat,Long,1/22/20\n";
+    let err = jhu_wide::read(
+        format!("{head},Italy,0,0,1\n,Italy,0,0,2\n").as_bytes(),
+        Path::new("c.csv"),
+        format!("{head},Italy,0,0,0\n").as_bytes(),
+        Path::new("d.csv"),
+        false,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "c.csv:3: duplicate date 2020-01-22 for region 'Italy'"
+    );
+}

@@ -76,7 +76,7 @@ pub fn read(
     deaths_path: &Path,
     incident: bool,
 ) -> Result<Vec<RegionSeries>, DataError> {
-    let mut out = Collector::default();
+    let mut out = Collector::merging();
     let (c_keys, c_dates) = read_one(
         confirmed,
         confirmed_path,

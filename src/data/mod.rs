@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::DataError;
 
+pub mod download;
 pub mod hygiene;
 pub mod jhu_wide;
 pub mod kaggle;

@@ -216,9 +216,20 @@ pub(crate) enum Missing {
 pub(crate) struct Collector {
     rows: BTreeMap<RegionKey, BTreeMap<NaiveDate, Row>>,
     populations: BTreeMap<RegionKey, f64>,
+    /// Two files fill in one count each (the JHU wide pair), so a day seen
+    /// before is a duplicate only if the same count is set again.
+    merging: bool,
 }
 
 impl Collector {
+    /// A collector for a pair of files that each give one count per day.
+    pub fn merging() -> Collector {
+        Collector {
+            merging: true,
+            ..Collector::default()
+        }
+    }
+
     /// Records cases and/or deaths of `key` on `date` (read at `path:line`).
     /// Setting a count that is already set is a duplicate date.
     pub fn insert(
@@ -235,15 +246,20 @@ impl Collector {
             Some(d) => d,
             None => self.rows.entry(key.clone()).or_default(),
         };
-        let row = days.entry(date).or_insert(Row {
-            cases: None,
-            deaths: None,
-            line,
+        let mut seen = true;
+        let row = days.entry(date).or_insert_with(|| {
+            seen = false;
+            Row {
+                cases: None,
+                deaths: None,
+                line,
+            }
         });
-        let dup = (cases.is_some() && row.cases.is_some())
-            || (deaths.is_some() && row.deaths.is_some())
-            // A row with neither count (possible in OWID) repeated is still a repeat.
-            || (cases.is_none() && deaths.is_none() && row.line != line);
+        let dup = if self.merging {
+            (cases.is_some() && row.cases.is_some()) || (deaths.is_some() && row.deaths.is_some())
+        } else {
+            seen
+        };
         if dup {
             return Err(DataError::DuplicateDate {
                 path: path.to_path_buf(),
