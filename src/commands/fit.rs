@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use clap::Args;
 
 use super::DataArgs;
-use crate::data::{self, DeclinePolicy, LoadOptions, WindowOptions};
+use crate::data::{self, DeclinePolicy, WindowOptions};
 use crate::error::Error;
 use crate::fit::{self, FitConfig, GradientMethod};
 use crate::{config, report};
@@ -35,7 +35,7 @@ pub struct FitArgs {
     /// Configuration file.
     #[arg(long, default_value = config::DEFAULT_PATH, value_name = "FILE")]
     pub config: PathBuf,
-    /// Output directory; the region's files go in <out>/<region-slug>/.
+    /// Output directory; the region's files go in `<out>/<region-slug>/`.
     #[arg(long, default_value = "reports/", value_name = "DIR")]
     pub out: PathBuf,
     /// Score confirmed cases alone (default: mean of cases and deaths).
@@ -98,10 +98,7 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
     )?;
     let dataset = data::load(
         &args.data.data,
-        &LoadOptions {
-            population_file: args.data.population.clone(),
-            ..Default::default()
-        },
+        &args.data.load_options(),
     )?;
     let series = dataset.find(country, args.province.as_deref())?;
     let training = series.training_data(&WindowOptions {

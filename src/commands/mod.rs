@@ -24,4 +24,17 @@ pub struct DataArgs {
     /// Population to use instead of the lookup table.
     #[arg(long, value_name = "N")]
     pub population_value: Option<f64>,
+    /// The counts are daily (incident); sum them into cumulative series.
+    #[arg(long)]
+    pub incident: bool,
+}
+
+impl DataArgs {
+    /// The options for [`crate::data::load`] these flags ask for.
+    pub fn load_options(&self) -> crate::data::LoadOptions {
+        crate::data::LoadOptions {
+            population_file: self.population.clone(),
+            incident: self.incident,
+        }
+    }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::DataArgs;
 use crate::data::{
-    self, DeclinePolicy, LoadOptions, PopulationSource, RegionSeries, WindowOptions,
+    self, DeclinePolicy, PopulationSource, RegionSeries, WindowOptions,
 };
 use crate::error::{DataError, Error};
 
@@ -29,9 +29,6 @@ pub struct RegionsArgs {
     /// Policy for cumulative counts that go down (it can move the first case).
     #[arg(long, value_enum, default_value_t = DeclinePolicy::Keep)]
     pub decline_policy: DeclinePolicy,
-    /// The counts are daily (incident); sum them into cumulative series.
-    #[arg(long)]
-    pub incident: bool,
     /// Print JSON instead of a table.
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
@@ -122,10 +119,7 @@ struct Listing<'a> {
 pub fn run(args: &RegionsArgs) -> Result<ExitCode, Error> {
     let ds = data::load(
         &args.data.data,
-        &LoadOptions {
-            population_file: args.data.population.clone(),
-            incident: args.incident,
-        },
+        &args.data.load_options(),
     )?;
     let window = WindowOptions {
         start: args.start,
