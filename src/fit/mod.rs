@@ -279,8 +279,9 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
         .map_err(|e| FitError::Optimizer(crate::error::cause_chain(e.as_ref())))?;
 
     let state = res.state();
-    let counts = state.get_func_counts();
-    let gradient_evals = counts.get("gradient_count").copied().unwrap_or(0);
+    // The problem's own counters are authoritative (the state's copy is
+    // only refreshed between iterations).
+    let gradient_evals = res.problem.counts.get("gradient_count").copied().unwrap_or(0);
     let termination = res
         .solver
         .message()
