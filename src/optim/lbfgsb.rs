@@ -94,6 +94,9 @@
 //! * J. L. Morales and J. Nocedal, "Remark on Algorithm 778", ACM TOMS 38
 //!   (2011), article 7.
 
+// Matrix code reads best with explicit indices (a[i][j], h[i][j]).
+#![allow(clippy::needless_range_loop)]
+
 use std::collections::VecDeque;
 
 use argmin::core::{

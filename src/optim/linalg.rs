@@ -3,6 +3,9 @@
 //! pulling in a linear-algebra crate for LU and Cholesky would cost more in
 //! build time than these few lines.
 
+// Matrix code reads best with explicit indices (a[i][j], h[i][j]).
+#![allow(clippy::needless_range_loop)]
+
 /// A square matrix stored row-major.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Matrix {
@@ -87,8 +90,6 @@ impl Lu {
     }
 }
 
-// Used by Newton's method (part of the stack still being built).
-#[allow(dead_code)]
 /// The Cholesky factor `L` of a symmetric matrix, `A = L L'`; `None` when `A`
 /// is not (numerically) positive definite.
 pub(crate) fn cholesky(a: &Matrix) -> Option<Matrix> {
@@ -110,7 +111,6 @@ pub(crate) fn cholesky(a: &Matrix) -> Option<Matrix> {
     Some(l)
 }
 
-#[allow(dead_code)]
 /// Solves `L L' x = b` given the Cholesky factor `L`.
 pub(crate) fn cholesky_solve(l: &Matrix, b: &[f64]) -> Vec<f64> {
     let n = l.n;
