@@ -22,17 +22,32 @@ pub fn log_sum_exp(v: &[f64]) -> f64 {
 }
 
 /// `softmax(v)_i = exp(v_i) / sum_j exp(v_j)`, computed as
-/// `exp(v_i - log_sum_exp(v))` so it neither overflows nor divides 0 by 0.
+/// `exp(v_i - m) / sum_j exp(v_j - m)` with `m = max v`: the differences
+/// are exact for nearby large values, nothing overflows, and the
+/// denominator is at least 1.
 pub fn softmax(v: &[f64]) -> Vec<f64> {
-    let lse = log_sum_exp(v);
-    v.iter().map(|x| (x - lse).exp()).collect()
+    let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !m.is_finite() {
+        // All -inf (or a +inf/NaN): no meaningful shift; fall back to the
+        // log-sum-exp form, which propagates NaN.
+        let lse = log_sum_exp(v);
+        return v.iter().map(|x| (x - lse).exp()).collect();
+    }
+    let e: Vec<f64> = v.iter().map(|x| (x - m).exp()).collect();
+    let s: f64 = e.iter().sum();
+    e.into_iter().map(|x| x / s).collect()
 }
 
-/// `log softmax(v)_i = v_i - log_sum_exp(v)`, finite even where the softmax
-/// itself underflows to 0.
+/// `log softmax(v)_i = (v_i - m) - log(sum_j exp(v_j - m))`, `m = max v`:
+/// finite even where the softmax itself underflows to 0.
 pub fn log_softmax(v: &[f64]) -> Vec<f64> {
-    let lse = log_sum_exp(v);
-    v.iter().map(|x| x - lse).collect()
+    let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !m.is_finite() {
+        let lse = log_sum_exp(v);
+        return v.iter().map(|x| x - lse).collect();
+    }
+    let ls = v.iter().map(|x| (x - m).exp()).sum::<f64>().ln();
+    v.iter().map(|x| (x - m) - ls).collect()
 }
 
 /// Condition numbers above this are reported as ill-conditioned: at about
