@@ -1,2 +1,109 @@
 //! The optimizer stack: bound-constrained L-BFGS-B and the first-order
 //! family, as argmin solvers that work on any loss.
+//!
+//! * [`bounds`] holds the box `l <= x <= u` every solver accepts,
+//! * [`finite_diff`] computes gradients by finite differences that never
+//!   leave that box,
+//! * [`lbfgsb`] is the bound-constrained limited-memory BFGS method of
+//!   Byrd, Lu, Nocedal and Zhu, with its More-Thuente line search in
+//!   [`line_search`],
+//! * [`first_order`] holds gradient descent (fixed or Armijo step),
+//!   momentum, Nesterov, AdaGrad, AdaDelta, RMSprop and Adam, [`sgd`] the
+//!   stochastic methods over a [`SumOfLosses`], [`newton`] Newton's method,
+//! * [`problems`] ships test problems with known minima, and [`numerics`]
+//!   the stable log-sum-exp family and a condition-number estimate.
+//!
+//! Every solver is an argmin [`Solver`](argmin::core::Solver) on
+//! `Vec<f64>`, so argmin's `Executor`, observers and termination criteria
+//! work with all of them.
+
+pub mod bounds;
+pub mod finite_diff;
+pub mod first_order;
+pub mod lbfgsb;
+mod linalg;
+pub mod line_search;
+pub mod newton;
+pub mod numerics;
+pub mod problems;
+pub mod sgd;
+
+pub use bounds::Bounds;
+pub use finite_diff::{fd_gradient, FdGradient, FdScheme, FdStep, FiniteDiff};
+pub use first_order::{
+    AdaDelta, AdaGrad, Adam, Armijo, GradientDescent, Momentum, Nesterov, RMSprop,
+};
+pub use lbfgsb::LBFGSB;
+pub use newton::{FdHessian, Newton};
+pub use sgd::{SumOfLosses, SGD};
+
+/// Invalid settings or inputs given to an optimizer.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OptimError {
+    /// Two vectors that must have the same length do not.
+    #[error("{what}: expected length {expected}, got {got}")]
+    Length {
+        /// Which vector.
+        what: &'static str,
+        /// The length it must have.
+        expected: usize,
+        /// The length it has.
+        got: usize,
+    },
+    /// A lower bound is above its upper bound, or a bound is NaN.
+    #[error("bounds of variable {index}: [{lower}, {upper}] is not an interval")]
+    InvalidBound {
+        /// 0-based index of the variable.
+        index: usize,
+        /// Its lower bound.
+        lower: f64,
+        /// Its upper bound.
+        upper: f64,
+    },
+    /// A solver setting is outside the range it may take.
+    #[error("{solver}: {setting} = {value}: {problem}")]
+    InvalidSetting {
+        /// The solver's name.
+        solver: &'static str,
+        /// The setting, e.g. `m` or `pgtol`.
+        setting: &'static str,
+        /// The offending value.
+        value: String,
+        /// Why it is invalid.
+        problem: &'static str,
+    },
+    /// The objective cannot be evaluated at the start point.
+    #[error("the objective is not finite at the start point: {what} = {value} at x = {x:?}")]
+    NonFiniteStart {
+        /// `cost` or `gradient[i]`.
+        what: String,
+        /// The value found.
+        value: f64,
+        /// The start point.
+        x: Vec<f64>,
+    },
+    /// No shipped problem has this name.
+    #[error("unknown problem '{name}'; known problems: {known}")]
+    UnknownProblem {
+        /// The name asked for.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
+    /// A problem was asked for in a dimension it does not have.
+    #[error("problem '{problem}' {problem_says}, not dimension {dim}")]
+    Dimension {
+        /// The problem.
+        problem: String,
+        /// What dimensions it supports, e.g. "is 2-D only".
+        problem_says: &'static str,
+        /// The dimension asked for.
+        dim: usize,
+    },
+    /// The solver was run without a start point.
+    #[error("{solver}: no start point given (use Executor::configure(|s| s.param(x0)))")]
+    NoStartPoint {
+        /// The solver's name.
+        solver: &'static str,
+    },
+}
