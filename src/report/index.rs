@@ -66,7 +66,7 @@ th { cursor: pointer; background: #f3f5f8; position: sticky; top: 0; user-select
 th[data-dir="asc"]::after { content: " \25B2"; }
 th[data-dir="desc"]::after { content: " \25BC"; }
 td.text, th.text { text-align: left; }
-td.err { text-align: left; white-space: normal; color: #a11; max-width: 32rem; }
+td.err { text-align: left; white-space: normal; color: #a11; min-width: 18rem; max-width: 32rem; }
 tr.failed td { background: #fff4f4; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 0.6rem; }
 figure { margin: 0; border: 1px solid #ddd; padding: 0.3rem; background: #fff; }
