@@ -119,7 +119,11 @@ fn index_html_renders_in_headless_chromium() {
     let url = format!("file://{}", index.display());
     let dom = dump_dom(&chromium, &url);
     let rows = table_regions(&dom);
-    assert_eq!(rows.len(), summary.regions.len(), "one table row per region");
+    assert_eq!(
+        rows.len(),
+        summary.regions.len(),
+        "one table row per region"
+    );
     assert_eq!(dom.matches("<tr class=\"fitted\"").count(), summary.fitted);
     assert_eq!(dom.matches("<tr class=\"failed\"").count(), summary.failed);
     // Ten fit thumbnails plus the two world plots, all laid out with content.
@@ -133,7 +137,11 @@ fn index_html_renders_in_headless_chromium() {
         Some("12")
     );
     // Every thumbnail links to an existing report.md.
-    for row in summary.regions.iter().filter(|r| r.status == Status::Fitted) {
+    for row in summary
+        .regions
+        .iter()
+        .filter(|r| r.status == Status::Fitted)
+    {
         assert!(dom.contains(&format!("href=\"{}/report.md\"", row.dir)));
         assert!(out.join(&row.dir).join("report.md").is_file());
     }

@@ -11,8 +11,8 @@ use chrono::NaiveDate;
 use clap::Args;
 
 use crate::batch::{self, Manifest, Progress, RegionSpec, RunOptions, Shard};
-use crate::data::{self, Dataset, DeclinePolicy, LoadOptions, WindowOptions};
-use crate::error::{cause_chain, DataError, Error};
+use crate::data::{self, Dataset, DeclinePolicy, LoadOptions, RegionKey, WindowOptions};
+use crate::error::{cause_chain, Error};
 use crate::fit::{self, FitConfig, GradientMethod};
 use crate::report;
 
@@ -90,47 +90,63 @@ fn apply_flags(mut config: FitConfig, args: &BatchArgs) -> FitConfig {
 }
 
 /// Resolves `--countries` against the data set: indices into
-/// `dataset.regions`, in the order given, without repeats.
+/// `dataset.regions`, in the order given, without repeats. An unknown name
+/// gets the data set's suggestions ("did you mean ...").
+pub fn select_regions(dataset: &Dataset, list: &str) -> Result<Vec<usize>, Error> {
+    let keys: Vec<RegionKey> = dataset.regions.iter().map(|r| r.key.clone()).collect();
+    select_keys(&keys, list).map_err(|name| {
+        let (country, province) = split_name(&name);
+        let why = match dataset.find(country, province) {
+            Err(e) => e.to_string(),
+            Ok(_) => format!("unknown region '{name}'"),
+        };
+        Error::Usage(format!("--countries: {why}"))
+    })
+}
+
+/// `Country/Province` -> (country, Some(province)).
+fn split_name(name: &str) -> (&str, Option<&str>) {
+    match name.split_once('/') {
+        Some((c, p)) => (c.trim(), Some(p.trim())),
+        None => (name.trim(), None),
+    }
+}
+
+/// The matching behind [`select_regions`], on region keys alone; an unknown
+/// name comes back as `Err(name)`.
 ///
 /// Names are split at commas, but country names may hold commas themselves
 /// ("Korea, South"), so at each position the longest run of pieces that names
-/// a region wins. `Country/Province` picks a province; a country without a
-/// country-level row stands for all its provinces.
-pub fn select_regions(dataset: &Dataset, list: &str) -> Result<Vec<usize>, Error> {
-    let pieces: Vec<&str> = list.split(',').collect();
-    let lookup = |name: &str| -> Result<Vec<usize>, DataError> {
-        let name = name.trim();
-        let (country, province) = match name.split_once('/') {
-            Some((c, p)) => (c.trim(), Some(p.trim())),
-            None => (name, None),
-        };
-        match dataset.find(country, province) {
-            Ok(series) => Ok(dataset
-                .regions
-                .iter()
-                .position(|r| r.key == series.key)
-                .into_iter()
-                .collect()),
-            Err(e) => {
-                let provinces: Vec<usize> = if province.is_none() {
-                    dataset
-                        .regions
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, r)| r.key.country.eq_ignore_ascii_case(country))
-                        .map(|(i, _)| i)
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                if provinces.is_empty() {
-                    Err(e)
-                } else {
-                    Ok(provinces)
-                }
-            }
+/// a region wins. Names match case-insensitively. `Country/Province` picks a
+/// province; a country without a country-level row stands for all its
+/// provinces.
+pub fn select_keys(keys: &[RegionKey], list: &str) -> Result<Vec<usize>, String> {
+    let eq = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+    let lookup = |name: &str| -> Vec<usize> {
+        let (country, province) = split_name(name);
+        let exact: Vec<usize> = keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| {
+                eq(&k.country, country)
+                    && match (&k.province, province) {
+                        (None, None) => true,
+                        (Some(p), Some(q)) => eq(p, q),
+                        _ => false,
+                    }
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if !exact.is_empty() || province.is_some() {
+            return exact;
         }
+        keys.iter()
+            .enumerate()
+            .filter(|(_, k)| eq(&k.country, country))
+            .map(|(i, _)| i)
+            .collect()
     };
+    let pieces: Vec<&str> = list.split(',').collect();
     let mut out: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < pieces.len() {
@@ -138,35 +154,22 @@ pub fn select_regions(dataset: &Dataset, list: &str) -> Result<Vec<usize>, Error
             i += 1;
             continue;
         }
-        let mut found = None;
-        for len in (1..=pieces.len() - i).rev() {
-            if let Ok(idx) = lookup(&pieces[i..i + len].join(",")) {
-                found = Some((len, idx));
-                break;
+        let found = (1..=pieces.len() - i)
+            .rev()
+            .map(|len| (len, lookup(&pieces[i..i + len].join(","))))
+            .find(|(_, idx)| !idx.is_empty());
+        let Some((len, idx)) = found else {
+            return Err(pieces[i].trim().to_string());
+        };
+        for j in idx {
+            if !out.contains(&j) {
+                out.push(j);
             }
         }
-        match found {
-            Some((len, idx)) => {
-                for j in idx {
-                    if !out.contains(&j) {
-                        out.push(j);
-                    }
-                }
-                i += len;
-            }
-            None => {
-                return Err(Error::Usage(format!(
-                    "--countries: {}",
-                    lookup(pieces[i]).err().map_or_else(
-                        || format!("unknown region '{}'", pieces[i].trim()),
-                        |e| e.to_string()
-                    )
-                )))
-            }
-        }
+        i += len;
     }
     if out.is_empty() {
-        return Err(Error::Usage("--countries: no region named".into()));
+        return Err(list.trim().to_string());
     }
     Ok(out)
 }
@@ -178,6 +181,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         &args.data,
         &LoadOptions {
             population_file: args.population.clone(),
+            ..LoadOptions::default()
         },
     )?;
     let chosen: Vec<usize> = match &args.countries {
@@ -275,31 +279,20 @@ fn subtitle(args: &BatchArgs, dataset: &Dataset) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::RegionKey;
 
-    fn dataset(names: &[(&str, Option<&str>)]) -> Dataset {
-        Dataset {
-            path: "test.csv".into(),
-            layout: data::Layout::Kaggle,
-            regions: names
-                .iter()
-                .map(|(c, p)| data::RegionSeries {
-                    key: RegionKey {
-                        country: c.to_string(),
-                        province: p.map(String::from),
-                    },
-                    dates: Vec::new(),
-                    cases: Vec::new(),
-                    deaths: Vec::new(),
-                    population: None,
-                })
-                .collect(),
-        }
+    fn keys(names: &[(&str, Option<&str>)]) -> Vec<RegionKey> {
+        names
+            .iter()
+            .map(|(c, p)| RegionKey {
+                country: c.to_string(),
+                province: p.map(String::from),
+            })
+            .collect()
     }
 
     #[test]
     fn countries_list_handles_commas_in_names_provinces_and_whole_countries() {
-        let ds = dataset(&[
+        let ks = keys(&[
             ("China", Some("Beijing")),
             ("China", Some("Hubei")),
             ("Italy", None),
@@ -307,14 +300,13 @@ mod tests {
             ("Spain", None),
         ]);
         assert_eq!(
-            select_regions(&ds, "Italy,Korea, South,china/hubei").unwrap(),
+            select_keys(&ks, "Italy,Korea, South,china/hubei").unwrap(),
             [2, 3, 1]
         );
-        assert_eq!(select_regions(&ds, "China, Spain").unwrap(), [0, 1, 4]);
-        assert_eq!(select_regions(&ds, "Italy,Italy,").unwrap(), [2]);
-        let err = select_regions(&ds, "Italy,Atlantis")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("'Atlantis'"), "{err}");
+        assert_eq!(select_keys(&ks, "China, Spain").unwrap(), [0, 1, 4]);
+        assert_eq!(select_keys(&ks, "Italy,Italy,").unwrap(), [2]);
+        assert_eq!(select_keys(&ks, "Italy,Atlantis").unwrap_err(), "Atlantis");
+        assert_eq!(select_keys(&ks, "China/Tibet").unwrap_err(), "China/Tibet");
+        assert_eq!(select_keys(&ks, " , ").unwrap_err(), ",");
     }
 }
