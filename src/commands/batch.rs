@@ -177,9 +177,12 @@ pub fn select_keys(keys: &[RegionKey], list: &str) -> Result<Vec<usize>, String>
 /// Runs `seird-fit batch`.
 pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
     let config = apply_flags(crate::config::load(&args.config)?, args);
-    let mut load = LoadOptions::default();
-    load.population_file = args.population.clone();
-    let dataset = data::load(&args.data, &load)?;
+    let dataset = data::load(
+        &args.data,
+        &LoadOptions {
+            population_file: args.population.clone(),
+        },
+    )?;
     let chosen: Vec<usize> = match &args.countries {
         Some(list) if !args.all => select_regions(&dataset, list)?,
         _ => (0..dataset.regions.len()).collect(),
