@@ -73,6 +73,7 @@ figure { margin: 0; border: 1px solid #ddd; padding: 0.3rem; background: #fff; }
 figure svg { width: 100%; height: auto; display: block; }
 figcaption { font-size: 0.75rem; margin-top: 0.2rem; }
 figcaption b { display: block; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.scroll { overflow-x: auto; max-width: 100%; }
 .legend span { display: inline-block; margin-right: 1rem; }
 .swatch { display: inline-block; width: 1.4em; height: 0.25em; vertical-align: middle; margin-right: 0.3em; }
 "#;
@@ -271,7 +272,7 @@ pub fn index_html(root: &Path, summary: &Summary, subtitle: &str) -> Result<Stri
 
     h.push_str(
         "<h2>Table</h2>\n<p class=\"sub\">Click a column to sort. Region names link to their reports.</p>\n\
-         <table id=\"regions\">\n<thead><tr>",
+         <div class=\"scroll\"><table id=\"regions\">\n<thead><tr>",
     );
     for (key, label, numeric) in COLUMNS {
         let class = if numeric { "" } else { " class=\"text\"" };
@@ -286,7 +287,7 @@ pub fn index_html(root: &Path, summary: &Summary, subtitle: &str) -> Result<Stri
     for row in &summary.regions {
         table_row(&mut h, row);
     }
-    h.push_str("</tbody>\n</table>\n");
+    h.push_str("</tbody>\n</table></div>\n");
 
     h.push_str(
         "<h2>Fits</h2>\n<p class=\"sub legend\">\

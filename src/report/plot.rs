@@ -279,11 +279,11 @@ pub fn draw_forecast<DB: DrawingBackend>(
             top.draw_series(
                 positive(&s.observed_held, lo)
                     .into_iter()
-                    .map(|p| Cross::new(p, 5, color.stroke_width(2))),
+                    .map(|p| Cross::new(p, 4, color.stroke_width(1))),
             )
             .map_err(plot_err)?
             .label(format!("held-out {what}"))
-            .legend(move |(x, y)| Cross::new((x + 10, y), 5, color.stroke_width(2)));
+            .legend(move |(x, y)| Cross::new((x + 10, y), 4, color.stroke_width(1)));
         }
         top.draw_series(LineSeries::new(
             positive(&s.model_train, lo),
@@ -505,9 +505,10 @@ pub fn r_distribution_svg(r_0: &[f64], r_t: &[f64]) -> Result<String, Error> {
                     Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.mix(0.5).filled())
                 });
         }
+        // Fits often pile up at the upper bound of R_0, on the right.
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(SeriesLabelPosition::UpperMiddle)
             .label_font((FONT, 12))
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(180, 180, 180))
