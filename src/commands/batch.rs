@@ -1,17 +1,311 @@
-//! `seird-fit batch`.
+//! `seird-fit batch`: fit many regions in parallel and write a browsable
+//! report (`summary.csv`, `summary.json`, `index.html`, one directory per
+//! region). The machinery lives in [`crate::batch`]; this module wires the
+//! real fit into it.
 
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use chrono::NaiveDate;
 use clap::Args;
 
-use crate::error::Error;
+use crate::batch::{self, Manifest, Progress, RegionSpec, RunOptions, Shard};
+use crate::data::{self, Dataset, DeclinePolicy, LoadOptions, RegionKey, WindowOptions};
+use crate::error::{cause_chain, Error};
+use crate::fit::{self, FitConfig, GradientMethod};
+use crate::report;
 
 /// Arguments of `seird-fit batch`.
 #[derive(Debug, Clone, Args)]
-pub struct BatchArgs {}
+#[command(group(clap::ArgGroup::new("which").required(true).args(["all", "countries"])))]
+pub struct BatchArgs {
+    /// Fit every region of the data set.
+    #[arg(long)]
+    pub all: bool,
+    /// Regions to fit, comma-separated: "Italy,Spain,China/Hubei". A country
+    /// that only has provinces in the data means all of them.
+    #[arg(long, value_name = "LIST")]
+    pub countries: Option<String>,
+    /// Data file or directory (Kaggle train.csv, a JHU directory, ...).
+    #[arg(long, default_value = "data/", value_name = "PATH")]
+    pub data: PathBuf,
+    /// JHU UID_ISO_FIPS_LookUp_Table.csv; default: one found beside the data.
+    #[arg(long, value_name = "FILE")]
+    pub population: Option<PathBuf>,
+    /// First training day (default: each region's first day with cases).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub start: Option<NaiveDate>,
+    /// Last training day (default: the last day of data).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub end: Option<NaiveDate>,
+    /// Days to forecast after the training window [default: the config's].
+    #[arg(long, value_name = "N")]
+    pub forecast_days: Option<usize>,
+    /// Configuration file.
+    #[arg(long, default_value = "configs/default.toml", value_name = "FILE")]
+    pub config: PathBuf,
+    /// Output directory: index.html, summary.csv/json and one directory per region.
+    #[arg(long, default_value = "reports/batch", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub jobs: usize,
+    /// Keep regions an earlier run into --out finished; fit only the rest.
+    #[arg(long)]
+    pub resume: bool,
+    /// Fit only slice i of n (1-based), e.g. 3/16, for job arrays; join the
+    /// slices with `seird-fit merge`.
+    #[arg(long, value_name = "i/n")]
+    pub shard: Option<Shard>,
+    /// Score confirmed cases alone (default: mean of cases and deaths).
+    #[arg(long)]
+    pub cases_only: bool,
+    /// How the loss gradient is computed [default: the config's].
+    #[arg(long, value_enum)]
+    pub gradient: Option<GradientMethod>,
+    /// Policy for cumulative counts that go down [default: the config's].
+    #[arg(long, value_enum)]
+    pub decline_policy: Option<DeclinePolicy>,
+    /// No progress output (errors only).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Applies the flags that override the configuration file.
+fn apply_flags(mut config: FitConfig, args: &BatchArgs) -> FitConfig {
+    if args.cases_only {
+        config.loss.cases_only = true;
+    }
+    if let Some(g) = args.gradient {
+        config.optimizer.gradient = g;
+    }
+    if let Some(d) = args.forecast_days {
+        config.forecast_days = d;
+    }
+    if let Some(p) = args.decline_policy {
+        config.decline_policy = p;
+    }
+    config
+}
+
+/// Resolves `--countries` against the data set: indices into
+/// `dataset.regions`, in the order given, without repeats. An unknown name
+/// gets the data set's suggestions ("did you mean ...").
+pub fn select_regions(dataset: &Dataset, list: &str) -> Result<Vec<usize>, Error> {
+    let keys: Vec<RegionKey> = dataset.regions.iter().map(|r| r.key.clone()).collect();
+    select_keys(&keys, list).map_err(|name| {
+        let (country, province) = split_name(&name);
+        let why = match dataset.find(country, province) {
+            Err(e) => e.to_string(),
+            Ok(_) => format!("unknown region '{name}'"),
+        };
+        Error::Usage(format!("--countries: {why}"))
+    })
+}
+
+/// `Country/Province` -> (country, Some(province)).
+fn split_name(name: &str) -> (&str, Option<&str>) {
+    match name.split_once('/') {
+        Some((c, p)) => (c.trim(), Some(p.trim())),
+        None => (name.trim(), None),
+    }
+}
+
+/// The matching behind [`select_regions`], on region keys alone; an unknown
+/// name comes back as `Err(name)`.
+///
+/// Names are split at commas, but country names may hold commas themselves
+/// ("Korea, South"), so at each position the longest run of pieces that names
+/// a region wins. Names match case-insensitively. `Country/Province` picks a
+/// province; a country without a country-level row stands for all its
+/// provinces.
+pub fn select_keys(keys: &[RegionKey], list: &str) -> Result<Vec<usize>, String> {
+    let eq = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+    let lookup = |name: &str| -> Vec<usize> {
+        let (country, province) = split_name(name);
+        let exact: Vec<usize> = keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| {
+                eq(&k.country, country)
+                    && match (&k.province, province) {
+                        (None, None) => true,
+                        (Some(p), Some(q)) => eq(p, q),
+                        _ => false,
+                    }
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if !exact.is_empty() || province.is_some() {
+            return exact;
+        }
+        keys.iter()
+            .enumerate()
+            .filter(|(_, k)| eq(&k.country, country))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let pieces: Vec<&str> = list.split(',').collect();
+    let mut out: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < pieces.len() {
+        if pieces[i].trim().is_empty() {
+            i += 1;
+            continue;
+        }
+        let found = (1..=pieces.len() - i)
+            .rev()
+            .map(|len| (len, lookup(&pieces[i..i + len].join(","))))
+            .find(|(_, idx)| !idx.is_empty());
+        let Some((len, idx)) = found else {
+            return Err(pieces[i].trim().to_string());
+        };
+        for j in idx {
+            if !out.contains(&j) {
+                out.push(j);
+            }
+        }
+        i += len;
+    }
+    if out.is_empty() {
+        return Err(list.trim().to_string());
+    }
+    Ok(out)
+}
 
 /// Runs `seird-fit batch`.
 pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
-    let _ = args;
-    Err(Error::Usage("`batch` is not implemented yet".into()))
+    let config = apply_flags(crate::config::load(&args.config)?, args);
+    let dataset = data::load(
+        &args.data,
+        &LoadOptions {
+            population_file: args.population.clone(),
+        },
+    )?;
+    let chosen: Vec<usize> = match &args.countries {
+        Some(list) if !args.all => select_regions(&dataset, list)?,
+        _ => (0..dataset.regions.len()).collect(),
+    };
+    let window = WindowOptions {
+        start: args.start,
+        end: args.end,
+        decline_policy: config.decline_policy,
+        population_override: None,
+    };
+    let specs = chosen
+        .into_iter()
+        .map(|i| {
+            let series = &dataset.regions[i];
+            RegionSpec {
+                index: i,
+                key: series.key.clone(),
+                population: series.population,
+                days: series.training_data(&window).ok().map(|d| d.dates.len()),
+            }
+        })
+        .collect();
+    let mut jobs = batch::make_jobs(specs, &args.out);
+    if let Some(shard) = args.shard {
+        jobs = shard.select(jobs);
+    }
+
+    std::fs::create_dir_all(&args.out).map_err(|source| Error::Io {
+        path: args.out.clone(),
+        source,
+    })?;
+    Manifest {
+        start: args.start,
+        end: args.end,
+        config,
+    }
+    .prepare(&args.out, args.resume)?;
+
+    let progress = if args.quiet {
+        Progress::Silent
+    } else if std::io::stderr().is_terminal() {
+        Progress::Bar
+    } else {
+        Progress::Lines
+    };
+    let opts = RunOptions {
+        jobs: args.jobs,
+        resume: args.resume,
+        progress,
+    };
+    let fit_region = |job: &batch::Job| -> Result<fit::FitResult, String> {
+        let series = &dataset.regions[job.index];
+        let data = series.training_data(&window).map_err(|e| cause_chain(&e))?;
+        let result = fit::fit(&data, &config).map_err(|e| cause_chain(&e))?;
+        let forecast =
+            fit::forecast(&data, &result.params, &config).map_err(|e| cause_chain(&e))?;
+        report::write_region(&job.dir, &data, &result, &forecast).map_err(|e| cause_chain(&e))?;
+        Ok(result)
+    };
+    let report = batch::run(jobs, &opts, fit_region)?;
+    let summary = report.summary();
+    let subtitle = subtitle(args, &dataset);
+    batch::write_outputs(&args.out, &summary, &subtitle)?;
+
+    if !args.quiet {
+        eprintln!(
+            "{} regions: {} fitted, {} reused from an earlier run, {} failed; see {}",
+            report.records.len(),
+            report.fitted(),
+            report.reused(),
+            report.failed(),
+            args.out.join(report::index::INDEX_HTML).display()
+        );
+    }
+    Ok(ExitCode::from(report.exit_code()))
+}
+
+fn subtitle(args: &BatchArgs, dataset: &Dataset) -> String {
+    let mut s = format!("data: {}", dataset.path.display());
+    if let Some(start) = args.start {
+        s.push_str(&format!(", from {start}"));
+    }
+    match args.end {
+        Some(end) => s.push_str(&format!(", training window to {end}")),
+        None => s.push_str(", training window to the last day of data"),
+    }
+    if let Some(shard) = args.shard {
+        s.push_str(&format!(", shard {shard}"));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(names: &[(&str, Option<&str>)]) -> Vec<RegionKey> {
+        names
+            .iter()
+            .map(|(c, p)| RegionKey {
+                country: c.to_string(),
+                province: p.map(String::from),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn countries_list_handles_commas_in_names_provinces_and_whole_countries() {
+        let ks = keys(&[
+            ("China", Some("Beijing")),
+            ("China", Some("Hubei")),
+            ("Italy", None),
+            ("Korea, South", None),
+            ("Spain", None),
+        ]);
+        assert_eq!(
+            select_keys(&ks, "Italy,Korea, South,china/hubei").unwrap(),
+            [2, 3, 1]
+        );
+        assert_eq!(select_keys(&ks, "China, Spain").unwrap(), [0, 1, 4]);
+        assert_eq!(select_keys(&ks, "Italy,Italy,").unwrap(), [2]);
+        assert_eq!(select_keys(&ks, "Italy,Atlantis").unwrap_err(), "Atlantis");
+        assert_eq!(select_keys(&ks, "China/Tibet").unwrap_err(), "China/Tibet");
+        assert_eq!(select_keys(&ks, " , ").unwrap_err(), ",");
+    }
 }

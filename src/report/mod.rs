@@ -15,11 +15,13 @@
 //! temp-file-and-rename dance for the PNG, whose encoder wants a path), so an
 //! interrupted run leaves whole files or none.
 //!
-//! For many regions, [`index`] builds the batch's self-contained `index.html`.
+//! For many regions, [`summary`] writes `summary.csv` and `summary.json`, and
+//! [`index`] builds the batch's self-contained `index.html`.
 
 pub mod index;
 pub mod markdown;
 pub mod plot;
+pub mod summary;
 mod table;
 
 use std::path::{Path, PathBuf};

@@ -279,11 +279,11 @@ pub fn draw_forecast<DB: DrawingBackend>(
             top.draw_series(
                 positive(&s.observed_held, lo)
                     .into_iter()
-                    .map(|p| Cross::new(p, 5, color.stroke_width(2))),
+                    .map(|p| Cross::new(p, 4, color.stroke_width(1))),
             )
             .map_err(plot_err)?
             .label(format!("held-out {what}"))
-            .legend(move |(x, y)| Cross::new((x + 10, y), 5, color.stroke_width(2)));
+            .legend(move |(x, y)| Cross::new((x + 10, y), 4, color.stroke_width(1)));
         }
         top.draw_series(LineSeries::new(
             positive(&s.model_train, lo),
@@ -477,6 +477,8 @@ pub fn r_distribution_svg(r_0: &[f64], r_t: &[f64]) -> Result<String, Error> {
             .configure_mesh()
             .x_desc("reproduction number")
             .y_desc("regions")
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .light_line_style(TRANSPARENT)
             .label_style((FONT, 12))
             .axis_desc_style((FONT, 12))
             .disable_x_mesh()
@@ -503,9 +505,10 @@ pub fn r_distribution_svg(r_0: &[f64], r_t: &[f64]) -> Result<String, Error> {
                     Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.mix(0.5).filled())
                 });
         }
+        // Fits often pile up at the upper bound of R_0, on the right.
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(SeriesLabelPosition::UpperMiddle)
             .label_font((FONT, 12))
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(180, 180, 180))
@@ -545,7 +548,9 @@ pub fn loss_svg(msle: &[f64]) -> Result<String, Error> {
             .configure_mesh()
             .x_desc("regions (best fit first)")
             .y_desc("MSLE (log scale)")
+            .x_label_formatter(&|v| format!("{v:.0}"))
             .y_label_formatter(&|v| format!("{v:.0e}"))
+            .light_line_style(TRANSPARENT)
             .label_style((FONT, 12))
             .axis_desc_style((FONT, 12))
             .draw()

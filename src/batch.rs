@@ -1,1 +1,0 @@
-//! Batch fitting: many regions in parallel, one result per region.
