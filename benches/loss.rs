@@ -27,8 +27,11 @@ fn end() -> Option<NaiveDate> {
 
 /// Training data of every eligible region of the Kaggle file.
 fn regions() -> Vec<TrainingData> {
-    let ds = data::load(&data_dir().join("kaggle/train.csv"), &LoadOptions::default())
-        .expect("the shared real data set (../shared/data or SEIRD_DATA_DIR)");
+    let ds = data::load(
+        &data_dir().join("kaggle/train.csv"),
+        &LoadOptions::default(),
+    )
+    .expect("the shared real data set (../shared/data or SEIRD_DATA_DIR)");
     ds.regions
         .iter()
         .filter_map(|r| {
@@ -72,9 +75,7 @@ fn benches(c: &mut Criterion) {
             )
         });
     }
-    c.bench_function("fit/italy", |b| {
-        b.iter(|| fit(&italy, &cfg).expect("fit"))
-    });
+    c.bench_function("fit/italy", |b| b.iter(|| fit(&italy, &cfg).expect("fit")));
     // 20 regions: every 12th eligible region, a spread of sizes and lengths.
     let twenty: Vec<_> = all.iter().step_by(12).take(20).cloned().collect();
     let mut group = c.benchmark_group("batch");

@@ -105,7 +105,6 @@ fn write_small_data_set(dir: &Path) {
 }
 
 #[test]
-#[ignore = "needs data::load and fit::fit, which land with the lead's branch"]
 fn batch_fits_eligible_regions_records_the_rest_and_resumes() {
     let tmp = tempfile::tempdir().unwrap();
     write_small_data_set(tmp.path());

@@ -69,7 +69,11 @@ fn italy_fit_reaches_the_prior_arts_loss() {
     let r = fit(&data, &FitConfig::default()).unwrap();
     assert!(r.loss.msle <= 1.47e-4, "msle {}", r.loss.msle);
     assert_eq!(r.optimizer.solve_failures, 0);
-    assert!(r.optimizer.termination.starts_with("CONVERGENCE"), "{}", r.optimizer.termination);
+    assert!(
+        r.optimizer.termination.starts_with("CONVERGENCE"),
+        "{}",
+        r.optimizer.termination
+    );
     let f = forecast(&data, &r.params, &r.config).unwrap();
     assert_eq!(f.dates.len(), 91 + 28);
     assert_relative_eq!(f.cases[90], data.cases[90], max_relative = 0.02);
@@ -97,11 +101,23 @@ fn fitted_parameters_stay_inside_the_box() {
         r.config.bounds.upper.to_array(),
     );
     for j in 0..7 {
-        assert!(lo[j] <= p[j] && p[j] <= hi[j], "param {j} = {} outside", p[j]);
+        assert!(
+            lo[j] <= p[j] && p[j] <= hi[j],
+            "param {j} = {} outside",
+            p[j]
+        );
     }
     for name in &r.at_bound {
-        let j = seird_fit::model::PARAM_NAMES.iter().position(|n| n == name).unwrap();
-        assert!(p[j] == lo[j] || p[j] == hi[j] || (p[j] - lo[j]).abs() < 1e-9 || (hi[j] - p[j]).abs() < 1e-9);
+        let j = seird_fit::model::PARAM_NAMES
+            .iter()
+            .position(|n| n == name)
+            .unwrap();
+        assert!(
+            p[j] == lo[j]
+                || p[j] == hi[j]
+                || (p[j] - lo[j]).abs() < 1e-9
+                || (hi[j] - p[j]).abs() < 1e-9
+        );
     }
 }
 

@@ -11,9 +11,9 @@ use chrono::NaiveDate;
 use clap::Args;
 
 use crate::batch::{self, Manifest, Progress, RegionSpec, RunOptions, Shard};
-use crate::data::{self, Dataset, DeclinePolicy, LoadOptions, RegionKey, WindowOptions};
+use crate::data::{self, Dataset, DeclinePolicy, RegionKey, WindowOptions};
 use crate::error::{cause_chain, Error};
-use crate::fit::{self, FitConfig, GradientMethod};
+use crate::fit::{self, GradientMethod};
 use crate::report;
 
 /// Arguments of `seird-fit batch`.
@@ -27,12 +27,8 @@ pub struct BatchArgs {
     /// that only has provinces in the data means all of them.
     #[arg(long, value_name = "LIST")]
     pub countries: Option<String>,
-    /// Data file or directory (Kaggle train.csv, a JHU directory, ...).
-    #[arg(long, default_value = "data/", value_name = "PATH")]
-    pub data: PathBuf,
-    /// JHU UID_ISO_FIPS_LookUp_Table.csv; default: one found beside the data.
-    #[arg(long, value_name = "FILE")]
-    pub population: Option<PathBuf>,
+    #[command(flatten)]
+    pub data: super::DataArgs,
     /// First training day (default: each region's first day with cases).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub start: Option<NaiveDate>,
@@ -43,7 +39,7 @@ pub struct BatchArgs {
     #[arg(long, value_name = "N")]
     pub forecast_days: Option<usize>,
     /// Configuration file.
-    #[arg(long, default_value = "configs/default.toml", value_name = "FILE")]
+    #[arg(long, default_value = crate::config::DEFAULT_PATH, value_name = "FILE")]
     pub config: PathBuf,
     /// Output directory: index.html, summary.csv/json and one directory per region.
     #[arg(long, default_value = "reports/batch", value_name = "DIR")]
@@ -70,23 +66,6 @@ pub struct BatchArgs {
     /// No progress output (errors only).
     #[arg(long)]
     pub quiet: bool,
-}
-
-/// Applies the flags that override the configuration file.
-fn apply_flags(mut config: FitConfig, args: &BatchArgs) -> FitConfig {
-    if args.cases_only {
-        config.loss.cases_only = true;
-    }
-    if let Some(g) = args.gradient {
-        config.optimizer.gradient = g;
-    }
-    if let Some(d) = args.forecast_days {
-        config.forecast_days = d;
-    }
-    if let Some(p) = args.decline_policy {
-        config.decline_policy = p;
-    }
-    config
 }
 
 /// Resolves `--countries` against the data set: indices into
@@ -176,13 +155,14 @@ pub fn select_keys(keys: &[RegionKey], list: &str) -> Result<Vec<usize>, String>
 
 /// Runs `seird-fit batch`.
 pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
-    let config = apply_flags(crate::config::load(&args.config)?, args);
-    let dataset = data::load(
-        &args.data,
-        &LoadOptions {
-            population_file: args.population.clone(),
-        },
+    let config = super::fit::resolve_config(
+        &args.config,
+        args.cases_only,
+        args.gradient,
+        args.forecast_days,
+        args.decline_policy,
     )?;
+    let dataset = data::load(&args.data.data, &args.data.load_options())?;
     let chosen: Vec<usize> = match &args.countries {
         Some(list) if !args.all => select_regions(&dataset, list)?,
         _ => (0..dataset.regions.len()).collect(),
@@ -191,7 +171,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         start: args.start,
         end: args.end,
         decline_policy: config.decline_policy,
-        population_override: None,
+        population_override: args.data.population_value,
     };
     let specs = chosen
         .into_iter()

@@ -96,10 +96,7 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
         args.forecast_days,
         args.decline_policy,
     )?;
-    let dataset = data::load(
-        &args.data.data,
-        &args.data.load_options(),
-    )?;
+    let dataset = data::load(&args.data.data, &args.data.load_options())?;
     let series = dataset.find(country, args.province.as_deref())?;
     let training = series.training_data(&WindowOptions {
         start: args.start,
@@ -117,7 +114,10 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
         println!("{json}");
     } else if !args.quiet {
         println!("{}", report::summary_text(&result, &forecast));
-        println!("Wrote {}/{{fit.json,forecast.csv,forecast.png,report.md}}", dir.display());
+        println!(
+            "Wrote {}/{{fit.json,forecast.csv,forecast.png,report.md}}",
+            dir.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,9 +10,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::DataArgs;
-use crate::data::{
-    self, DeclinePolicy, PopulationSource, RegionSeries, WindowOptions,
-};
+use crate::data::{self, DeclinePolicy, PopulationSource, RegionSeries, WindowOptions};
 use crate::error::{DataError, Error};
 
 /// Arguments of `seird-fit regions`.
@@ -117,10 +115,7 @@ struct Listing<'a> {
 
 /// Runs `seird-fit regions`.
 pub fn run(args: &RegionsArgs) -> Result<ExitCode, Error> {
-    let ds = data::load(
-        &args.data.data,
-        &args.data.load_options(),
-    )?;
+    let ds = data::load(&args.data.data, &args.data.load_options())?;
     let window = WindowOptions {
         start: args.start,
         end: args.end,

@@ -139,7 +139,12 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode, Error> {
         args.days,
         &OdeSettings::default(),
     )
-    .map_err(|e| Error::Usage(format!("the model cannot be solved at {}: {e}", params.describe())))?;
+    .map_err(|e| {
+        Error::Usage(format!(
+            "the model cannot be solved at {}: {e}",
+            params.describe()
+        ))
+    })?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
     let cases = noisy_cumulative(&tr.cases(), args.noise, &mut rng);
     let deaths = noisy_cumulative(&tr.deaths(), args.noise, &mut rng);
@@ -147,7 +152,14 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode, Error> {
     let mut csv = String::from("Id,Province_State,Country_Region,Date,ConfirmedCases,Fatalities\n");
     for d in 0..args.days {
         let date = args.start_date + chrono::Duration::days(d as i64);
-        let _ = writeln!(csv, "{},,{},{date},{},{}", d + 1, args.country, cases[d], deaths[d]);
+        let _ = writeln!(
+            csv,
+            "{},,{},{date},{},{}",
+            d + 1,
+            args.country,
+            cases[d],
+            deaths[d]
+        );
     }
     let lookup = format!(
         "UID,iso2,iso3,code3,FIPS,Admin2,Province_State,Country_Region,Lat,Long_,Combined_Key,Population\n\
@@ -167,7 +179,10 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode, Error> {
     };
     let truth = serde_json::to_string_pretty(&truth).map_err(|e| Error::Report(e.to_string()))?;
     write_atomic(&args.out.join("train.csv"), csv.as_bytes())?;
-    write_atomic(&args.out.join("UID_ISO_FIPS_LookUp_Table.csv"), lookup.as_bytes())?;
+    write_atomic(
+        &args.out.join("UID_ISO_FIPS_LookUp_Table.csv"),
+        lookup.as_bytes(),
+    )?;
     write_atomic(&args.out.join("truth.json"), truth.as_bytes())?;
     println!(
         "Wrote {} days of '{}' (population {}, {}) to {}/{{train.csv,UID_ISO_FIPS_LookUp_Table.csv,truth.json}}",

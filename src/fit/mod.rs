@@ -281,7 +281,12 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
     let state = res.state();
     // The problem's own counters are authoritative (the state's copy is
     // only refreshed between iterations).
-    let gradient_evals = res.problem.counts.get("gradient_count").copied().unwrap_or(0);
+    let gradient_evals = res
+        .problem
+        .counts
+        .get("gradient_count")
+        .copied()
+        .unwrap_or(0);
     let termination = res
         .solver
         .message()
@@ -355,10 +360,12 @@ pub fn forecast(
     config: &FitConfig,
 ) -> Result<Forecast, FitError> {
     let days = data.dates.len() + config.forecast_days;
-    let trajectory = simulate(params, data.population, data.cases[0], days, &config.ode)
-        .map_err(|source| FitError::StartPoint {
-            params: params.describe(),
-            source,
+    let trajectory =
+        simulate(params, data.population, data.cases[0], days, &config.ode).map_err(|source| {
+            FitError::StartPoint {
+                params: params.describe(),
+                source,
+            }
         })?;
     let rates = Rates::new(params);
     let d0 = data.dates[0];
@@ -368,7 +375,11 @@ pub fn forecast(
             .collect(),
         cases: trajectory.cases(),
         deaths: trajectory.deaths(),
-        reproduction: trajectory.t.iter().map(|&t| rates.reproduction(t)).collect(),
+        reproduction: trajectory
+            .t
+            .iter()
+            .map(|&t| rates.reproduction(t))
+            .collect(),
         trajectory,
         train_days: data.dates.len(),
     })

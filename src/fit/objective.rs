@@ -103,7 +103,10 @@ impl<'a> SeirdObjective<'a> {
             self.days(),
             &self.config.ode,
         )?;
-        Ok(self.config.loss.evaluate_with_gradient(self.observed(), &st))
+        Ok(self
+            .config
+            .loss
+            .evaluate_with_gradient(self.observed(), &st))
     }
 
     /// Number of ODE solves so far (as scipy's `nfev` counts them: the

@@ -16,7 +16,10 @@ pub fn shared_data() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("real data not found at {} (set SEIRD_DATA_DIR)", dir.display());
+        panic!(
+            "real data not found at {} (set SEIRD_DATA_DIR)",
+            dir.display()
+        );
     } else {
         eprintln!("skipping: real data not found at {}", dir.display());
         None
@@ -25,7 +28,13 @@ pub fn shared_data() -> Option<PathBuf> {
 
 /// Noise-free training data simulated from `truth` (counts rounded to whole persons
 /// only when `round`).
-pub fn synthetic(truth: &Params, population: f64, c0: f64, days: usize, round: bool) -> TrainingData {
+pub fn synthetic(
+    truth: &Params,
+    population: f64,
+    c0: f64,
+    days: usize,
+    round: bool,
+) -> TrainingData {
     let ode = OdeSettings {
         rtol: 1e-12,
         atol: 1e-10,
@@ -43,7 +52,9 @@ pub fn synthetic(truth: &Params, population: f64, c0: f64, days: usize, round: b
     TrainingData {
         key: RegionKey::country("Synthland"),
         population,
-        dates: (0..days as i64).map(|d| d0 + chrono::Duration::days(d)).collect(),
+        dates: (0..days as i64)
+            .map(|d| d0 + chrono::Duration::days(d))
+            .collect(),
         cases: r(tr.cases()),
         deaths: r(tr.deaths()),
         held_out_dates: vec![],
