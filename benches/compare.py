@@ -19,7 +19,6 @@ import csv
 import datetime as dt
 import json
 import os
-import random
 import shlex
 import statistics
 import subprocess
@@ -348,8 +347,7 @@ def main(argv=None) -> int:
     started = dt.datetime.now(dt.timezone.utc)
     regions = pa.load_regions(args.data, args.population)
     keys12 = pa.resolve_names(args.regions, regions)
-    pool = [k for k in pa.eligible(regions, args.end) if k not in set(keys12)]
-    sample = sorted(random.Random(args.seed).sample(pool, min(args.sample, len(pool)))) if args.sample else []
+    sample = pa.sample_keys(regions, args.end, args.sample, args.seed, keys12) if args.sample else []
     n_eligible = len(pa.eligible(regions, args.end))
 
     # Prior art.
