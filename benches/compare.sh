@@ -8,6 +8,7 @@
 # Environment:
 #   DATA=../shared/data/kaggle/train.csv   the data both tools read
 #   END=2020-04-30                         last training day
+#   OUT=reports/performance.md             where the report goes
 #   PYTHON=python3                         a Python with benches/requirements.txt;
 #                                          without it a venv is made in target/prior-art-venv
 #   SKIP_CRITERION=1                       do not run `cargo bench --bench loss`
@@ -21,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data/kaggle/train.csv}
 END=${END:-2020-04-30}
-OUT=reports/performance.md
+OUT=${OUT:-reports/performance.md}
 
 say() { printf 'compare.sh: %s\n' "$*" >&2; }
 
@@ -66,6 +67,12 @@ if [[ -n "${REUSE_PRIOR_ART:-}" ]]; then
     reuse=(--reuse-prior-art ${REUSE_PRIOR_ART})
 fi
 
+# scipy on the tight loss, when it has been measured (prior_art.py --objective tight).
+reference=()
+if [[ -f reports/prior_art_12_tight.json ]]; then
+    reference=(--reference reports/prior_art_12_tight.json)
+fi
+
 "$PYTHON" benches/compare.py --bin target/release/seird-fit --data "$DATA" --end "$END" \
-    --out "$OUT" "${reuse[@]}" "$@"
-say "report: $OUT (raw numbers: reports/prior_art_compare.json)"
+    --out "$OUT" "${reuse[@]}" "${reference[@]}" "$@"
+say "report: $OUT"

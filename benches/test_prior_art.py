@@ -61,8 +61,18 @@ class DataTests(unittest.TestCase):
         self.assertGreater(data["ConfirmedCases"].iloc[0], 0)
         self.assertEqual(italy.population, 60461828)
 
+    def test_jhu_wide_pair_reads_the_same_numbers_as_kaggle(self):
+        jhu = pa.load_regions(DATA_DIR / "jhu")
+        for key in (("Italy", ""), ("China", "Hubei"), ("Korea, South", "")):
+            a, b = regions()[key], jhu[key]
+            self.assertEqual(a.dates, b.dates)
+            np.testing.assert_array_equal(a.cases, b.cases)
+            np.testing.assert_array_equal(a.deaths, b.deaths)
+            self.assertEqual(a.population, b.population)
+
     def test_regions_without_population_are_not_eligible(self):
         keys = pa.eligible(regions(), END)
+        self.assertEqual(len(keys), 259)  # of 274; the developers' guide counts 259 too
         self.assertNotIn(("Diamond Princess", ""), keys)
         self.assertIn(("China", "Hubei"), keys)
 
