@@ -173,7 +173,7 @@ def verdict(ours: float | None, prior: float | None) -> str:
     if ours is None:
         return "no answer"
     if prior is None:
-        return "better" if ours is not None else "no answer"
+        return "better (prior art: no answer)"
     if abs(ours - prior) <= TIE_RTOL * max(abs(prior), 1e-300):
         return "equal"
     return "better" if ours < prior else "worse"
@@ -264,7 +264,7 @@ def summarize(rows: list) -> dict:
         "prior_ok": sum(r["prior_status"] == "ok" for r in rows),
         "prior_timeout": sum(r["prior_status"] == "timeout" for r in rows),
         "ours_ok": sum(r["ours_status"] == "ok" for r in rows),
-        "better": sum(r["verdict"] == "better" for r in rows),
+        "better": sum(r["verdict"].startswith("better") for r in rows),
         "equal": sum(r["verdict"] == "equal" for r in rows),
         "worse": sum(r["verdict"] == "worse" for r in rows),
         "median_ratio": statistics.median(ratios) if ratios else None,

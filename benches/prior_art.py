@@ -409,8 +409,11 @@ def region_header(region: Region, data: pd.DataFrame) -> dict:
 
 
 def fit_one(region: Region, end: dt.date, cases_only: bool, eval_repeats: int,
-            objective: str = "prior-art") -> dict:
-    """Everything the benchmark records for one region (runs in a child)."""
+            objective: str = "prior-art", progress=None) -> dict:
+    """Everything the benchmark records for one region (runs in a child).
+
+    `progress` gets the record so far once the one-evaluation timing is done,
+    so a fit that then never returns still leaves its timing behind."""
     warnings.simplefilter("ignore")  # the prior art warns on every NaN step
     data = region.training(end)
     out = region_header(region, data)
@@ -430,6 +433,9 @@ def fit_one(region: Region, end: dt.date, cases_only: bool, eval_repeats: int,
     out["eval_seconds_min"] = float(np.min(times))
     out["eval_repeats"] = eval_repeats
     out["start_loss"] = float(call())
+    out["load_average_1m"] = os.getloadavg()[0]  # the machine is shared; noise is traceable
+    if progress is not None:
+        progress(dict(out))
 
     try:
         res, seconds, calls = fit_prior_art(data, region.population, cases_only, objective)
@@ -462,9 +468,11 @@ def fit_one(region: Region, end: dt.date, cases_only: bool, eval_repeats: int,
 
 def _child(conn, region, end, cases_only, eval_repeats, objective):
     try:
-        conn.send(fit_one(region, end, cases_only, eval_repeats, objective))
+        result = fit_one(region, end, cases_only, eval_repeats, objective,
+                         progress=lambda partial: conn.send(("partial", partial)))
+        conn.send(("final", result))
     except BaseException as e:  # noqa: BLE001 - report anything to the parent
-        conn.send({"status": "error", "error": f"{type(e).__name__}: {e}"})
+        conn.send(("final", {"status": "error", "error": f"{type(e).__name__}: {e}"}))
     finally:
         conn.close()
 
@@ -477,12 +485,17 @@ def run_with_timeout(region: Region, end, cases_only, eval_repeats, timeout, obj
     t0 = time.perf_counter()
     proc.start()
     child.close()
-    result = None
-    if parent.poll(timeout):
+    result = partial = None
+    deadline = t0 + timeout
+    while result is None and parent.poll(max(0.0, deadline - time.perf_counter())):
         try:
-            result = parent.recv()
+            kind, msg = parent.recv()
         except EOFError:
-            result = None
+            break
+        if kind == "partial":
+            partial = msg
+        else:
+            result = {**region_header(region, region.training(end)), **msg}
     wall = time.perf_counter() - t0
     if proc.is_alive():
         proc.terminate()
@@ -491,12 +504,11 @@ def run_with_timeout(region: Region, end, cases_only, eval_repeats, timeout, obj
             proc.kill()
     proc.join()
     if result is None:
-        data = region.training(end)
+        result = partial or region_header(region, region.training(end))
         if wall >= timeout:
-            result = {**region_header(region, data), "status": "timeout", "timeout_seconds": timeout}
+            result.update(status="timeout", timeout_seconds=timeout)
         else:
-            result = {**region_header(region, data), "status": "error",
-                      "error": f"child exited with code {proc.exitcode}"}
+            result.update(status="error", error=f"child exited with code {proc.exitcode}")
     result["process_wall_seconds"] = wall
     return result
 
