@@ -504,6 +504,13 @@ def main(argv=None) -> int:
               f"of {args.eval_repeats} `timeit` repeats): Italy {fnum(prior_eval_italy and 1e3 * prior_eval_italy, '.3f')} ms "
               f"(fastest repeat {fnum(prior_eval_italy_min and 1e3 * prior_eval_italy_min, '.3f')} ms); "
               f"median over all compared regions {fnum(prior_eval_median and 1e3 * prior_eval_median, '.3f')} ms")
+    in_fit = [v["optimizer"]["seconds"] / v["optimizer"]["loss_evals"] for v in prior.values()
+              if v.get("status") == "ok" and v["optimizer"].get("loss_evals")]
+    if in_fit:
+        md.append(f"- prior art, fit time per loss evaluation during its fits (fit s / nfev), median over "
+                  f"regions: {1e3 * statistics.median(in_fit):.3f} ms; near the optima the dynamics are "
+                  "faster and RK45 takes more steps than at the start point, so the start-point figure "
+                  "above is the conservative one")
     if estimates:
         md.append("- ours, criterion medians (`target/criterion/*/new/estimates.json`):")
         for name, sec in estimates.items():
