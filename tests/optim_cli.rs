@@ -1,0 +1,158 @@
+//! `seird-fit optimize` run as a real binary in a temporary directory:
+//! stdout, the one-line stderr, exit codes and written files.
+
+use std::process::Command;
+
+fn seird_fit(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_seird-fit"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn lbfgsb_json_on_bounded_rosenbrock() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = seird_fit(
+        dir.path(),
+        &[
+            "optimize",
+            "--problem",
+            "rosenbrock",
+            "--dim",
+            "10",
+            "--solver",
+            "lbfgsb",
+            "--bounds",
+            "-2:2",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // The chained Rosenbrock minimum (1, ..., 1) is inside [-2, 2]^10; scipy
+    // needs 62 iterations from the same start (tests/fixtures).
+    assert!(v["distance_to_minimum"].as_f64().unwrap() < 1e-4);
+    assert_eq!(v["iterations"], 62);
+    assert_eq!(v["termination"], "Solver converged");
+    assert_eq!(v["loss_evals"], v["gradient_evals"]);
+}
+
+#[test]
+fn trace_and_plot_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = seird_fit(
+        dir.path(),
+        &[
+            "optimize",
+            "--problem",
+            "himmelblau",
+            "--solver",
+            "adam",
+            "--lr",
+            "0.05",
+            "--max-iters",
+            "300",
+            "--trace",
+            "trace.csv",
+            "--plot",
+            "path.png",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("iterations   300"), "{out}");
+    let trace = std::fs::read_to_string(dir.path().join("trace.csv")).unwrap();
+    let lines: Vec<&str> = trace.lines().collect();
+    assert_eq!(lines[0], "iter,loss,x0,x1");
+    // The start point and one row per iteration.
+    assert_eq!(lines.len(), 1 + 301);
+    assert!(
+        lines[1].starts_with("0,1.7e2,"),
+        "f(0, 0) = 170: {}",
+        lines[1]
+    );
+    let png = std::fs::read(dir.path().join("path.png")).unwrap();
+    assert_eq!(&png[..4], b"\x89PNG");
+}
+
+#[test]
+fn compare_lists_every_applicable_solver() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = seird_fit(
+        dir.path(),
+        &[
+            "optimize",
+            "--compare",
+            "--problem",
+            "booth",
+            "--max-iters",
+            "2000",
+            "--markdown",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    for s in [
+        "lbfgsb",
+        "newton",
+        "gd",
+        "gd-armijo",
+        "momentum",
+        "nesterov",
+        "adagrad",
+        "adadelta",
+        "rmsprop",
+        "adam",
+    ] {
+        assert!(
+            out.contains(&format!("| booth | 2 | {s} |")),
+            "{s} missing:\n{out}"
+        );
+    }
+    // Booth is not a sum over samples: no SGD rows.
+    assert!(!out.contains("sgd"));
+}
+
+#[test]
+fn bad_flags_give_one_line_errors_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, needle) in [
+        (
+            vec!["optimize", "--x0", "1,abc"],
+            "--x0: cannot parse 'abc' as a number",
+        ),
+        (
+            vec!["optimize", "--x0", "1,2,3"],
+            "--x0: 3 values given, the problem has 2 variables",
+        ),
+        (
+            vec!["optimize", "--problem", "rosenbrok"],
+            "unknown problem 'rosenbrok'",
+        ),
+        (
+            vec!["optimize", "--solver", "bfgs"],
+            "unknown solver 'bfgs'",
+        ),
+        (vec!["optimize", "--bounds", "2:1"], "--bounds"),
+        (
+            vec!["optimize", "--problem", "beale", "--dim", "3"],
+            "2-D only",
+        ),
+        (
+            vec!["optimize", "--solver", "sgd"],
+            "not a sum over samples",
+        ),
+        (vec!["optimize", "--solver", "gd", "--lr", "-1"], "lr"),
+    ] {
+        let (code, out, err) = seird_fit(dir.path(), &args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(!err.contains("panicked"));
+    }
+}
