@@ -167,6 +167,14 @@ pub fn validate(c: &FitConfig, origin: &str) -> Result<(), ConfigError> {
             return Err(invalid(origin, key.into(), v, "must be finite and >= 0"));
         }
     }
+    if !(1..=4).contains(&o.starts) {
+        return Err(invalid(
+            origin,
+            "optimizer.starts".into(),
+            o.starts,
+            "must be in 1..=4",
+        ));
+    }
     if o.max_iters == 0 || o.max_evals == 0 {
         return Err(invalid(
             origin,

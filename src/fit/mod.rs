@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use argmin::core::{Executor, State};
 use chrono::NaiveDate;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{DeclinePolicy, TrainingData};
@@ -79,7 +80,45 @@ pub struct OptimizerConfig {
     pub max_iters: u64,
     /// Evaluation limit (scipy `maxfun`).
     pub max_evals: u64,
+    /// How many start points L-BFGS-B runs from (1 to 4): the configured
+    /// start, then [`ALTERNATE_STARTS`] in order, each projected into the
+    /// box. The loss has several local minima on real data; the best run wins.
+    pub starts: usize,
 }
+
+/// Start points tried after the configured one when `optimizer.starts > 1`.
+/// Chosen on the 12 regions of reports/gradients.md as points that lead
+/// L-BFGS-B into other basins than the prior art's start: a fast early
+/// epidemic with short infectious period, a moderate one, and a slow decay.
+pub const ALTERNATE_STARTS: [Params; 3] = [
+    Params {
+        r_0: 6.0,
+        theta: 0.08,
+        k: 2.0,
+        l: 20.0,
+        r_t: 0.5,
+        d_rec: 4.0,
+        d_inc: 5.0,
+    },
+    Params {
+        r_0: 4.0,
+        theta: 0.04,
+        k: 2.0,
+        l: 30.0,
+        r_t: 0.8,
+        d_rec: 8.0,
+        d_inc: 5.0,
+    },
+    Params {
+        r_0: 3.0,
+        theta: 0.1,
+        k: 1.0,
+        l: 40.0,
+        r_t: 1.0,
+        d_rec: 6.0,
+        d_inc: 5.5,
+    },
+];
 
 impl Default for OptimizerConfig {
     fn default() -> Self {
@@ -90,6 +129,7 @@ impl Default for OptimizerConfig {
             gtol: 1e-5,
             max_iters: 15_000,
             max_evals: 15_000,
+            starts: 4,
         }
     }
 }
@@ -193,6 +233,12 @@ pub struct OptimizerReport {
     pub seconds: f64,
     /// ODE solves that failed during the fit (the line search backed off).
     pub solve_failures: u64,
+    /// Number of start points L-BFGS-B ran from (counts above are totals).
+    pub starts: usize,
+    /// Which start won (0 = the configured start, 1.. = the alternates).
+    pub best_start: usize,
+    /// Final loss of the run from each start, in order (NaN if it failed).
+    pub start_losses: Vec<f64>,
 }
 
 /// Data facts recorded with a fit.
@@ -250,35 +296,59 @@ pub struct Forecast {
     pub train_days: usize,
 }
 
-/// Fits the model to one region's training data with L-BFGS-B under the
-/// configured bounds, from the configured start point.
-pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitError> {
-    let started = Instant::now();
-    crate::config::validate(config, "configuration")?;
+/// One L-BFGS-B run from one start point.
+struct Run {
+    params: Params,
+    loss: loss::LossValue,
+    iterations: u64,
+    loss_evals: u64,
+    gradient_evals: u64,
+    failures: u64,
+    termination: String,
+}
+
+/// The start points of a fit: the configured one, then the alternates,
+/// projected into the box.
+pub fn start_points(config: &FitConfig) -> Vec<Params> {
+    let (lo, hi) = (
+        config.bounds.lower.to_array(),
+        config.bounds.upper.to_array(),
+    );
+    std::iter::once(config.start)
+        .chain(ALTERNATE_STARTS.iter().map(|p| {
+            let mut x = p.to_array();
+            for j in 0..x.len() {
+                x[j] = x[j].clamp(lo[j], hi[j]);
+            }
+            Params::from_slice(&x)
+        }))
+        .take(config.optimizer.starts.max(1))
+        .collect()
+}
+
+fn run_lbfgsb(data: &TrainingData, config: &FitConfig, start: &Params) -> Result<Run, FitError> {
     let objective = SeirdObjective::new(data, config);
     let bounds = objective.bounds().clone();
     // A start point where the model cannot be solved is an error naming it,
     // not a huge cost.
-    if let Err(source) = objective.loss(&config.start) {
+    if let Err(source) = objective.loss(start) {
         return Err(FitError::StartPoint {
-            params: config.start.describe(),
+            params: start.describe(),
             source,
         });
     }
     let opt = &config.optimizer;
-    let solver = LBFGSB::new(bounds.clone())
+    let solver = LBFGSB::new(bounds)
         .with_memory(opt.memory)
         .and_then(|s| s.with_ftol(opt.ftol))
         .and_then(|s| s.with_pgtol(opt.gtol))
         .and_then(|s| s.with_max_evals(opt.max_evals))
         .map_err(|e| FitError::Optimizer(e.to_string()))?;
-    let x0 = config.start.to_array().to_vec();
+    let x0 = start.to_array().to_vec();
     let res = Executor::new(objective, solver)
         .configure(|s| s.param(x0).max_iters(opt.max_iters))
         .run()
         .map_err(|e| FitError::Optimizer(crate::error::cause_chain(e.as_ref())))?;
-
-    let state = res.state();
     // The problem's own counters are authoritative (the state's copy is
     // only refreshed between iterations).
     let gradient_evals = res
@@ -287,6 +357,7 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
         .get("gradient_count")
         .copied()
         .unwrap_or(0);
+    let state = res.state();
     let termination = res
         .solver
         .message()
@@ -303,19 +374,76 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
         .problem
         .ok_or_else(|| FitError::Optimizer("the problem was lost by the executor".into()))?;
     let params = Params::from_slice(&best);
-    let final_loss = objective
+    let loss = objective
         .loss(&params)
         .map_err(|e| FitError::Optimizer(format!("the final point cannot be solved: {e}")))?;
-    let (lo, hi) = (bounds.lower(), bounds.upper());
+    Ok(Run {
+        params,
+        loss,
+        iterations,
+        // The final re-scoring solve is not part of the optimisation.
+        loss_evals: objective.solves(),
+        gradient_evals,
+        failures: objective.failures(),
+        termination,
+    })
+}
+
+/// Fits the model to one region's training data with L-BFGS-B under the
+/// configured bounds, from the configured start point (and, when
+/// `optimizer.starts > 1`, from the alternate starts too, in parallel),
+/// keeping the run with the lowest loss.
+pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitError> {
+    let started = Instant::now();
+    crate::config::validate(config, "configuration")?;
+    let starts = start_points(config);
+    let runs: Vec<Result<Run, FitError>> = starts
+        .par_iter()
+        .map(|s| run_lbfgsb(data, config, s))
+        .collect();
+    // The configured start must solve; an alternate that cannot is skipped.
+    let mut ok = Vec::new();
+    for (i, r) in runs.into_iter().enumerate() {
+        match r {
+            Ok(run) => ok.push((i, run)),
+            Err(e) if i == 0 => return Err(e),
+            Err(_) => {}
+        }
+    }
+    let start_losses: Vec<f64> = (0..starts.len())
+        .map(|i| {
+            ok.iter()
+                .find(|(j, _)| *j == i)
+                .map(|(_, r)| r.loss.msle)
+                .unwrap_or(f64::NAN)
+        })
+        .collect();
+    let sum = |f: fn(&Run) -> u64| ok.iter().map(|(_, r)| f(r)).sum::<u64>();
+    let (iterations, loss_evals, gradient_evals, failures) = (
+        sum(|r| r.iterations),
+        sum(|r| r.loss_evals),
+        sum(|r| r.gradient_evals),
+        sum(|r| r.failures),
+    );
+    let (best_start, best) = ok
+        .into_iter()
+        .min_by(|a, b| a.1.loss.msle.total_cmp(&b.1.loss.msle))
+        .ok_or_else(|| FitError::Optimizer("no run finished".into()))?;
+    let x = best.params.to_array();
+    let (lo, hi) = (
+        config.bounds.lower.to_array(),
+        config.bounds.upper.to_array(),
+    );
     let at_bound = PARAM_NAMES
         .iter()
         .enumerate()
         .filter(|&(j, _)| {
-            let tol = 1e-10 * (1.0 + best[j].abs());
-            (best[j] - lo[j]).abs() <= tol || (best[j] - hi[j]).abs() <= tol
+            let tol = 1e-10 * (1.0 + x[j].abs());
+            (x[j] - lo[j]).abs() <= tol || (x[j] - hi[j]).abs() <= tol
         })
         .map(|(_, n)| n.to_string())
         .collect();
+    let opt = &config.optimizer;
     Ok(FitResult {
         region: RegionInfo {
             country: data.key.country.clone(),
@@ -325,23 +453,25 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
         start_date: data.dates[0],
         end_date: data.dates[data.dates.len() - 1],
         train_days: data.dates.len(),
-        params,
+        params: best.params,
         at_bound,
         loss: LossReport {
-            msle: final_loss.msle,
-            msle_cases: final_loss.msle_cases,
-            msle_deaths: final_loss.msle_deaths,
+            msle: best.loss.msle,
+            msle_cases: best.loss.msle_cases,
+            msle_deaths: best.loss.msle_deaths,
         },
         optimizer: OptimizerReport {
             method: "L-BFGS-B".into(),
             gradient: opt.gradient.name().into(),
             iterations,
-            // The final re-scoring solve is not part of the optimisation.
-            loss_evals: objective.solves(),
+            loss_evals,
             gradient_evals,
-            termination,
+            termination: best.termination,
             seconds: started.elapsed().as_secs_f64(),
-            solve_failures: objective.failures(),
+            solve_failures: failures,
+            starts: starts.len(),
+            best_start,
+            start_losses,
         },
         data: DataReport {
             decline_days: data.decline_days,

@@ -73,11 +73,14 @@ impl Rates {
             return (h, 0.0, 0.0);
         }
         let ratio = t.max(f64::MIN_POSITIVE) / self.l;
-        // powf follows IEEE: x^0 = 1, so k = 0 gives h = 1/2.
-        let x = ratio.powf(self.k);
+        // (t/L)^k = exp(k ln(t/L)); the logarithm is needed for dh/dk anyway,
+        // so this costs one log and one exp instead of powf plus a log.
+        // k = 0 gives exp(0) = 1, h = 1/2.
+        let ln_ratio = ratio.ln();
+        let x = (self.k * ln_ratio).exp();
         let h = 1.0 / (1.0 + x);
         let w = h * (1.0 - h);
-        (h, -w * ratio.ln(), w * self.k / self.l)
+        (h, -w * ln_ratio, w * self.k / self.l)
     }
 
     /// `beta(t)`.

@@ -111,8 +111,8 @@ pub struct OdeSettings {
 impl Default for OdeSettings {
     fn default() -> Self {
         OdeSettings {
-            rtol: 1e-8,
-            atol: 1e-6,
+            rtol: 1e-6,
+            atol: 1e-5,
             max_steps: 20_000,
         }
     }
