@@ -130,6 +130,9 @@ pub fn outbreak(
             termination: "CONVERGENCE: REL_REDUCTION_OF_F_<=_FACTR*EPSMCH".into(),
             seconds: 0.75,
             solve_failures: 1,
+            starts: 2,
+            best_start: 1,
+            start_losses: vec![2.0e-4, 1.234e-4],
         },
         data: DataReport {
             decline_days: 2,
