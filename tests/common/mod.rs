@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use seird_fit::data::{DeclinePolicy, RegionKey, TrainingData};
-use seird_fit::model::{simulate, OdeSettings, Params};
+use seird_fit::model::{simulate, OdeSettings, OdeSolver, Params};
 
 /// `../shared/data` beside the crate, or `SEIRD_DATA_DIR`. `None` when it is
 /// absent outside CI; in CI (`CI=true`) its absence fails the test.
@@ -39,6 +39,7 @@ pub fn synthetic(
         rtol: 1e-12,
         atol: 1e-10,
         max_steps: 1_000_000,
+        solver: OdeSolver::Native,
     };
     let tr = simulate(truth, population, c0, days, &ode).expect("truth solves");
     let r = |v: Vec<f64>| {
