@@ -26,14 +26,14 @@ pub struct SimulateArgs {
     #[arg(long, default_value = "Demoland")]
     pub country: String,
     /// True parameters as name=value pairs; unnamed ones keep the demo values
-    /// r_0=3.2,theta=0.03,k=2.5,l=30,r_t=0.7,d_rec=9,d_inc=5.2.
+    /// r_0=3.2,theta=0.03,k=2.5,l=40,r_t=0.7,d_rec=9,d_inc=5.2.
     #[arg(long, value_name = "NAME=VALUE,...")]
     pub params: Option<String>,
     /// Population.
     #[arg(long, default_value_t = 5_000_000.0)]
     pub population: f64,
     /// Confirmed cases on the first day.
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 20.0)]
     pub c0: f64,
     /// Number of days.
     #[arg(long, default_value_t = 100)]
@@ -54,7 +54,7 @@ pub const DEMO_TRUTH: Params = Params {
     r_0: 3.2,
     theta: 0.03,
     k: 2.5,
-    l: 30.0,
+    l: 40.0,
     r_t: 0.7,
     d_rec: 9.0,
     d_inc: 5.2,
@@ -104,16 +104,18 @@ pub fn parse_params(text: &str, base: Params) -> Result<Params, Error> {
 fn noisy_cumulative(series: &[f64], sd: f64, rng: &mut rand::rngs::StdRng) -> Vec<f64> {
     let normal = Normal::new(0.0, sd.max(0.0)).ok();
     let mut out = Vec::with_capacity(series.len());
-    let mut total = series.first().copied().unwrap_or(0.0).round();
-    out.push(total);
+    // The running total stays fractional and only the reported value is
+    // rounded, so small daily increments (deaths early on) are not lost.
+    let mut total = series.first().copied().unwrap_or(0.0);
+    out.push(total.round());
     for w in series.windows(2) {
         let inc = (w[1] - w[0]).max(0.0);
         let factor = match &normal {
             Some(n) if sd > 0.0 => (n.sample(rng) - sd * sd / 2.0).exp(),
             _ => 1.0,
         };
-        total += (inc * factor).round();
-        out.push(total);
+        total += inc * factor;
+        out.push(total.round());
     }
     out
 }
