@@ -186,6 +186,44 @@ fn main() {
         );
     }
 
+    println!("\n### Totals with the default 4 start points\n");
+    println!("| method | sum of tight losses | regions at the best loss (1e-6 rel.) | vs prior art | median ms per fit | total ms |");
+    println!("|---|---|---|---|---|---|");
+    let prior = prior_art_losses();
+    let mut per_method = Vec::new();
+    for method in methods {
+        let mut cfg = FitConfig::default();
+        cfg.optimizer.gradient = method;
+        let mut tights = Vec::new();
+        let mut times = Vec::new();
+        for data in &regions {
+            let (r, ms) = timed_fit(data, &cfg);
+            tights.push(rescore(data, &r));
+            times.push(ms);
+        }
+        per_method.push((method, tights, times));
+    }
+    for (method, tights, times) in &per_method {
+        let wins = (0..regions.len())
+            .filter(|&i| {
+                let best = per_method.iter().map(|(_, t, _)| t[i]).fold(f64::INFINITY, f64::min);
+                tights[i] <= best * (1.0 + 1e-6)
+            })
+            .count();
+        let beats = REGIONS
+            .iter()
+            .zip(tights)
+            .filter(|(n, l)| prior.iter().any(|(pn, pl)| pn == *n && **l <= *pl))
+            .count();
+        println!(
+            "| {} | {:.6e} | {wins} of 12 | {beats} of 12 | {:.2} | {:.1} |",
+            method.name(),
+            tights.iter().sum::<f64>(),
+            median(times.clone()),
+            times.iter().sum::<f64>()
+        );
+    }
+
     println!("\n## ODE tolerance and start points (sensitivity gradients)\n");
     println!(
         "The default rtol must keep the loss smooth enough for L-BFGS-B's line search and \
@@ -195,7 +233,6 @@ fn main() {
     );
     println!("| starts | rtol | atol | sum of tight losses | regions converged | vs prior art | median ms per fit | total ms |");
     println!("|---|---|---|---|---|---|---|---|");
-    let prior = prior_art_losses();
     for (starts, rtol, atol) in [
         (1, 1e-5, 1e-4),
         (1, 1e-6, 1e-5),
