@@ -206,7 +206,10 @@ fn main() {
     for (method, tights, times) in &per_method {
         let wins = (0..regions.len())
             .filter(|&i| {
-                let best = per_method.iter().map(|(_, t, _)| t[i]).fold(f64::INFINITY, f64::min);
+                let best = per_method
+                    .iter()
+                    .map(|(_, t, _)| t[i])
+                    .fold(f64::INFINITY, f64::min);
                 tights[i] <= best * (1.0 + 1e-6)
             })
             .count();

@@ -170,6 +170,16 @@ pub enum DataError {
         /// The region.
         region: String,
     },
+    /// The population given cannot be used for this region.
+    #[error("region '{region}': population {population} {problem}")]
+    InvalidPopulation {
+        /// The region.
+        region: String,
+        /// The population given.
+        population: f64,
+        /// Why it cannot be used.
+        problem: String,
+    },
     /// The training window is too short to fit.
     #[error("region '{region}': only {days} training days (at least {min} needed)")]
     TooFewDays {

@@ -248,7 +248,6 @@ fn the_fit_is_as_good_as_the_truth_it_was_simulated_from() {
 }
 
 #[test]
-#[ignore = "bug: simulate rounds each daily increment, so increments below 0.5 vanish: the demo data has 0 deaths on every day while its true model has ~10 by day 71 (msle at the truth 2.52, msle_deaths 5.05)"]
 fn simulate_without_noise_gives_data_its_own_parameters_fit() {
     let dir = tempfile::tempdir().unwrap();
     assert_ok(&sh(dir.path(), "simulate --out data --days 80 --noise 0"));
@@ -329,7 +328,6 @@ fn gradient_flag_is_recorded_and_every_method_fits() {
 }
 
 #[test]
-#[ignore = "bug: println! panics with 'failed printing to stdout: Broken pipe' (seird-fit --json | head)"]
 fn a_closed_stdout_is_not_a_panic() {
     let dir = simulated();
     let mut child = Command::new(env!("CARGO_BIN_EXE_seird-fit"))
@@ -566,16 +564,16 @@ fn no_population_unless_population_value_gives_one() {
 }
 
 #[test]
-#[ignore = "bug: --population-value=0 (or -5, nan) is dropped and reported as \"no population known (give --population-value N ...)\", which blames the data, not the flag"]
 fn an_impossible_population_value_names_the_flag() {
     for bad in ["0", "-5", "nan"] {
         let o = fit_testland(good_data().path(), &format!("--population-value={bad}"));
-        assert_fails_mentioning(&o, &["--population-value", bad]);
+        assert_fails_mentioning(&o, &["--population-value"]);
+        // The parsed value is echoed (`NaN` for `nan`).
+        assert!(stderr(&o).to_lowercase().contains(bad), "{}", stderr(&o));
     }
 }
 
 #[test]
-#[ignore = "bug: --population-value 3 with 32 confirmed cases is accepted; the fit runs with S(0) = N - C(0) < 0 and exits 0"]
 fn a_population_below_the_confirmed_cases_is_refused() {
     let o = fit_testland(good_data().path(), "--population-value 3");
     assert_fails_mentioning(&o, &["population"]);

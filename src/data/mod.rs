@@ -143,13 +143,24 @@ impl RegionSeries {
     /// the whole series that fell, before any policy.
     pub fn training_data(&self, opts: &WindowOptions) -> Result<TrainingData, DataError> {
         let region = self.key.display_name();
-        let population = opts
-            .population_override
-            .or(self.population)
-            .filter(|p| p.is_finite() && *p > 0.0)
-            .ok_or_else(|| DataError::NoPopulation {
-                region: region.clone(),
-            })?;
+        let population = match opts.population_override {
+            // A population the user gave is checked, never dropped in favour
+            // of the table's (or blamed on the data).
+            Some(p) if !(p.is_finite() && p > 0.0) => {
+                return Err(DataError::InvalidPopulation {
+                    region,
+                    population: p,
+                    problem: "given with --population-value must be a finite number > 0".into(),
+                });
+            }
+            Some(p) => p,
+            None => self
+                .population
+                .filter(|p| p.is_finite() && *p > 0.0)
+                .ok_or_else(|| DataError::NoPopulation {
+                    region: region.clone(),
+                })?,
+        };
         let decline_days = count_decline_days(&self.cases, &self.deaths);
         let end_idx = match opts.end {
             Some(end) => self.dates.iter().rposition(|d| *d <= end),
@@ -202,6 +213,17 @@ impl RegionSeries {
         apply_decline_policy(&mut all_cases, opts.decline_policy);
         apply_decline_policy(&mut all_deaths, opts.decline_policy);
         let held = train_end..self.dates.len();
+        let most = cases[start_idx..]
+            .iter()
+            .chain(&deaths[start_idx..])
+            .fold(0.0f64, |a, &b| a.max(b));
+        if most > population {
+            return Err(DataError::InvalidPopulation {
+                region,
+                population,
+                problem: format!("is below the {most} cases reported in the training window"),
+            });
+        }
         Ok(TrainingData {
             key: self.key.clone(),
             population,
