@@ -123,7 +123,7 @@ def run_batch(binary: Path, data: Path, end: dt.date, names: list | None, jobs: 
             out["regions"] = len(rows)
             status_col = next((c for c in ("status", "outcome", "result") if rows and c in rows[0]), None)
             if status_col:
-                out["ok"] = sum(1 for r in rows if r[status_col].lower() in ("ok", "success", "converged"))
+                out["ok"] = sum(1 for r in rows if r[status_col].lower() in ("ok", "fitted", "success", "converged"))
         # Exit code 1 means "finished, some regions failed" (STYLE.md).
         if proc.returncode not in (0, 1) or not summary.exists():
             out["status"] = "error"

@@ -1,6 +1,13 @@
 //! Atomic file output: every file is written to a temporary file in the same
-//! directory and renamed into place, so an interrupted run never leaves a
-//! half-written file behind.
+//! directory and renamed into place, so an interrupted run (Ctrl-C, kill, a
+//! crash) never leaves a half-written file behind.
+//!
+//! Report files are not fsynced: a rename is atomic for every interruption
+//! of the process, and a batch writes thousands of files, where one fsync
+//! each cost more wall time than the fits (measured: 8.4 s against 6.2 s of
+//! CPU for the 259-region batch). Only a power loss could leave an empty
+//! file, which `batch --resume` detects (it refits regions whose fit.json
+//! does not parse). Downloads, which are expensive to repeat, do fsync.
 
 use std::fs;
 use std::io::Write;
@@ -8,7 +15,19 @@ use std::path::Path;
 
 use crate::error::Error;
 
-/// Writes `bytes` to `path` atomically (temp file in the same directory, fsync, rename).
+/// Temp files are created 0600; outputs are ordinary files others may read.
+pub fn make_readable(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o644))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically (temp file in the same directory, rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -28,13 +47,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         .tempfile_in(dir)
         .map_err(io_err)?;
     tmp.write_all(bytes).map_err(io_err)?;
-    // Temp files are created 0600; outputs are ordinary files others may read.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644)).map_err(io_err)?;
-    }
-    tmp.as_file().sync_all().map_err(io_err)?;
+    make_readable(tmp.path()).map_err(io_err)?;
     tmp.persist(path).map_err(|e| io_err(e.error))?;
     Ok(())
 }

@@ -90,9 +90,9 @@ pub fn write_forecast_png(
         draw_forecast(&root, data, result, forecast)?;
         root.present().map_err(plot_err)?;
     }
-    std::fs::File::open(tmp.path())
-        .and_then(|f| f.sync_all())
-        .map_err(io_err)?;
+    // No fsync, as in `io::write_atomic`: the rename alone makes the file
+    // whole or absent for any interruption short of a power loss.
+    crate::io::make_readable(tmp.path()).map_err(io_err)?;
     tmp.persist(path).map_err(|e| io_err(e.error))?;
     Ok(())
 }
