@@ -7,13 +7,12 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::NaiveDate;
 use clap::Args;
 
 use crate::batch::{self, Manifest, Progress, RegionSpec, RunOptions, Shard};
-use crate::data::{self, Dataset, DeclinePolicy, RegionKey, WindowOptions};
+use crate::data::{self, Dataset, RegionKey};
 use crate::error::{cause_chain, Error};
-use crate::fit::{self, GradientMethod};
+use crate::fit;
 use crate::report;
 
 /// Arguments of `seird-fit batch`.
@@ -29,18 +28,8 @@ pub struct BatchArgs {
     pub countries: Option<String>,
     #[command(flatten)]
     pub data: super::DataArgs,
-    /// First training day (default: each region's first day with cases).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub start: Option<NaiveDate>,
-    /// Last training day (default: the last day of data).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub end: Option<NaiveDate>,
-    /// Days to forecast after the training window [default: the config's].
-    #[arg(long, value_name = "N")]
-    pub forecast_days: Option<usize>,
-    /// Configuration file.
-    #[arg(long, default_value = crate::config::DEFAULT_PATH, value_name = "FILE")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub settings: super::FitSettingsArgs,
     /// Output directory: index.html, summary.csv/json and one directory per region.
     #[arg(long, default_value = "reports/batch", value_name = "DIR")]
     pub out: PathBuf,
@@ -54,15 +43,6 @@ pub struct BatchArgs {
     /// slices with `seird-fit merge`.
     #[arg(long, value_name = "i/n")]
     pub shard: Option<Shard>,
-    /// Score confirmed cases alone (default: mean of cases and deaths).
-    #[arg(long)]
-    pub cases_only: bool,
-    /// How the loss gradient is computed [default: the config's].
-    #[arg(long, value_enum)]
-    pub gradient: Option<GradientMethod>,
-    /// Policy for cumulative counts that go down [default: the config's].
-    #[arg(long, value_enum)]
-    pub decline_policy: Option<DeclinePolicy>,
     /// No progress output (errors only).
     #[arg(long)]
     pub quiet: bool,
@@ -155,24 +135,13 @@ pub fn select_keys(keys: &[RegionKey], list: &str) -> Result<Vec<usize>, String>
 
 /// Runs `seird-fit batch`.
 pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
-    let config = super::fit::resolve_config(
-        &args.config,
-        args.cases_only,
-        args.gradient,
-        args.forecast_days,
-        args.decline_policy,
-    )?;
+    let config = args.settings.resolve()?;
     let dataset = data::load(&args.data.data, &args.data.load_options())?;
     let chosen: Vec<usize> = match &args.countries {
         Some(list) if !args.all => select_regions(&dataset, list)?,
         _ => (0..dataset.regions.len()).collect(),
     };
-    let window = WindowOptions {
-        start: args.start,
-        end: args.end,
-        decline_policy: config.decline_policy,
-        population_override: args.data.population_value,
-    };
+    let window = args.settings.window(&config, &args.data);
     let specs = chosen
         .into_iter()
         .map(|i| {
@@ -195,8 +164,8 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         source,
     })?;
     Manifest {
-        start: args.start,
-        end: args.end,
+        start: args.settings.start,
+        end: args.settings.end,
         config,
     }
     .prepare(&args.out, args.resume)?;
@@ -242,10 +211,10 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
 
 fn subtitle(args: &BatchArgs, dataset: &Dataset) -> String {
     let mut s = format!("data: {}", dataset.path.display());
-    if let Some(start) = args.start {
+    if let Some(start) = args.settings.start {
         s.push_str(&format!(", from {start}"));
     }
-    match args.end {
+    match args.settings.end {
         Some(end) => s.push_str(&format!(", training window to {end}")),
         None => s.push_str(", training window to the last day of data"),
     }

@@ -3,14 +3,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::NaiveDate;
 use clap::Args;
 
-use super::DataArgs;
-use crate::data::{self, DeclinePolicy, WindowOptions};
+use super::{DataArgs, FitSettingsArgs};
+use crate::data;
 use crate::error::Error;
-use crate::fit::{self, FitConfig, GradientMethod};
-use crate::{config, report};
+use crate::fit;
+use crate::report;
 
 /// Arguments of a single-region fit.
 #[derive(Debug, Clone, Args)]
@@ -23,62 +22,17 @@ pub struct FitArgs {
     pub province: Option<String>,
     #[command(flatten)]
     pub data: DataArgs,
-    /// First training day (default: the first day with confirmed cases).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub start: Option<NaiveDate>,
-    /// Last training day (default: the last day of data).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub end: Option<NaiveDate>,
-    /// Days to forecast after the training window [default: 28, or the config's].
-    #[arg(long, value_name = "N")]
-    pub forecast_days: Option<usize>,
-    /// Configuration file.
-    #[arg(long, default_value = config::DEFAULT_PATH, value_name = "FILE")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub settings: FitSettingsArgs,
     /// Output directory; the region's files go in `<out>/<region-slug>/`.
     #[arg(long, default_value = "reports/", value_name = "DIR")]
     pub out: PathBuf,
-    /// Score confirmed cases alone (default: mean of cases and deaths).
-    #[arg(long)]
-    pub cases_only: bool,
-    /// How the loss gradient is computed [default: the config's, sensitivity].
-    #[arg(long, value_enum)]
-    pub gradient: Option<GradientMethod>,
-    /// Policy for cumulative counts that go down [default: the config's, keep].
-    #[arg(long, value_enum)]
-    pub decline_policy: Option<DeclinePolicy>,
     /// Print fit.json to stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,
-}
-
-/// Loads the configuration file and applies the flags over it
-/// (default < file < flag), validating the result.
-pub fn resolve_config(
-    path: &std::path::Path,
-    cases_only: bool,
-    gradient: Option<GradientMethod>,
-    forecast_days: Option<usize>,
-    decline_policy: Option<DeclinePolicy>,
-) -> Result<FitConfig, Error> {
-    let mut c = config::load(path)?;
-    if cases_only {
-        c.loss.cases_only = true;
-    }
-    if let Some(g) = gradient {
-        c.optimizer.gradient = g;
-    }
-    if let Some(d) = forecast_days {
-        c.forecast_days = d;
-    }
-    if let Some(p) = decline_policy {
-        c.decline_policy = p;
-    }
-    config::validate(&c, "command line")?;
-    Ok(c)
 }
 
 /// Runs a single-region fit.
@@ -89,21 +43,10 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
                 .into(),
         ));
     };
-    let config = resolve_config(
-        &args.config,
-        args.cases_only,
-        args.gradient,
-        args.forecast_days,
-        args.decline_policy,
-    )?;
+    let config = args.settings.resolve()?;
     let dataset = data::load(&args.data.data, &args.data.load_options())?;
     let series = dataset.find(country, args.province.as_deref())?;
-    let training = series.training_data(&WindowOptions {
-        start: args.start,
-        end: args.end,
-        decline_policy: config.decline_policy,
-        population_override: args.data.population_value,
-    })?;
+    let training = series.training_data(&args.settings.window(&config, &args.data))?;
     let result = fit::fit(&training, &config)?;
     let forecast = fit::forecast(&training, &result.params, &config)?;
     let dir = args.out.join(training.key.slug());

@@ -10,7 +10,12 @@ pub mod simulate;
 
 use std::path::PathBuf;
 
+use chrono::NaiveDate;
 use clap::Args;
+
+use crate::data::{DeclinePolicy, WindowOptions};
+use crate::error::Error;
+use crate::fit::{FitConfig, GradientMethod};
 
 /// Where the data comes from; shared by `fit`, `regions` and `batch`.
 #[derive(Debug, Clone, Args)]
@@ -35,6 +40,65 @@ impl DataArgs {
         crate::data::LoadOptions {
             population_file: self.population.clone(),
             incident: self.incident,
+        }
+    }
+}
+
+/// The training window and fit settings shared by `fit` and `batch`:
+/// the configuration file and the flags that override it.
+#[derive(Debug, Clone, Args)]
+pub struct FitSettingsArgs {
+    /// First training day (default: each region's first day with confirmed cases).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub start: Option<NaiveDate>,
+    /// Last training day (default: the last day of data).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub end: Option<NaiveDate>,
+    /// Days to forecast after the training window [default: 28, or the config's].
+    #[arg(long, value_name = "N")]
+    pub forecast_days: Option<usize>,
+    /// Configuration file.
+    #[arg(long, default_value = crate::config::DEFAULT_PATH, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Score confirmed cases alone (default: mean of cases and deaths).
+    #[arg(long)]
+    pub cases_only: bool,
+    /// How the loss gradient is computed [default: the config's, sensitivity].
+    #[arg(long, value_enum)]
+    pub gradient: Option<GradientMethod>,
+    /// Policy for cumulative counts that go down [default: the config's, keep].
+    #[arg(long, value_enum)]
+    pub decline_policy: Option<DeclinePolicy>,
+}
+
+impl FitSettingsArgs {
+    /// Loads the configuration file and applies the flags over it
+    /// (default < file < flag), validating the result.
+    pub fn resolve(&self) -> Result<FitConfig, Error> {
+        let mut c = crate::config::load(&self.config)?;
+        if self.cases_only {
+            c.loss.cases_only = true;
+        }
+        if let Some(g) = self.gradient {
+            c.optimizer.gradient = g;
+        }
+        if let Some(d) = self.forecast_days {
+            c.forecast_days = d;
+        }
+        if let Some(p) = self.decline_policy {
+            c.decline_policy = p;
+        }
+        crate::config::validate(&c, "command line")?;
+        Ok(c)
+    }
+
+    /// The training window these flags and `config` ask for.
+    pub fn window(&self, config: &FitConfig, data: &DataArgs) -> WindowOptions {
+        WindowOptions {
+            start: self.start,
+            end: self.end,
+            decline_policy: config.decline_policy,
+            population_override: data.population_value,
         }
     }
 }
