@@ -8,15 +8,17 @@
 
 mod classic;
 mod data;
+pub mod seird;
 
 pub use classic::{Beale, Booth, Himmelblau, Quadratic, Rosenbrock};
 pub use data::{LinearLeastSquares, LogisticRegression};
+pub use seird::SeirdProblem;
 
 use argmin::core::{CostFunction, Error, Gradient, Hessian};
 
 use super::newton::central_hessian;
 use super::sgd::SumOfLosses;
-use super::OptimError;
+use super::{Bounds, OptimError};
 
 /// A loss with what we know about it.
 pub trait TestProblem {
@@ -42,6 +44,11 @@ pub trait TestProblem {
     fn as_sum(&self) -> Option<&dyn SumOfLosses> {
         None
     }
+    /// The box the problem is posed on (solvers use it unless told
+    /// otherwise); `None` for unconstrained problems.
+    fn bounds(&self) -> Option<Bounds> {
+        None
+    }
 }
 
 /// Names [`by_name`] knows.
@@ -53,6 +60,7 @@ pub const NAMES: &[&str] = &[
     "booth",
     "least-squares",
     "logistic",
+    "seird",
 ];
 
 /// Settings for [`by_name`].
@@ -133,6 +141,20 @@ pub fn by_name(name: &str, opts: ProblemOptions) -> Result<Box<dyn TestProblem>,
             at_least(&lname, opts.dim.unwrap_or(5), 1)?,
             opts.seed,
         )),
+        "seird" => {
+            if let Some(d) = opts.dim.filter(|&d| d != crate::model::N_PARAMS) {
+                return Err(OptimError::Dimension {
+                    problem: lname,
+                    problem_says: "has the 7 model parameters",
+                    dim: d,
+                });
+            }
+            Box::new(SeirdProblem::demo().map_err(|e| OptimError::NonFiniteStart {
+                what: format!("cost (the demo data cannot be simulated: {e})"),
+                value: f64::NAN,
+                x: crate::commands::simulate::DEMO_TRUTH.to_array().to_vec(),
+            })?)
+        }
         _ => {
             return Err(OptimError::UnknownProblem {
                 name: name.into(),
