@@ -149,11 +149,13 @@ pub fn by_name(name: &str, opts: ProblemOptions) -> Result<Box<dyn TestProblem>,
                     dim: d,
                 });
             }
-            Box::new(SeirdProblem::demo().map_err(|e| OptimError::NonFiniteStart {
-                what: format!("cost (the demo data cannot be simulated: {e})"),
-                value: f64::NAN,
-                x: crate::commands::simulate::DEMO_TRUTH.to_array().to_vec(),
-            })?)
+            Box::new(
+                SeirdProblem::demo().map_err(|e| OptimError::NonFiniteStart {
+                    what: format!("cost (the demo data cannot be simulated: {e})"),
+                    value: f64::NAN,
+                    x: crate::commands::simulate::DEMO_TRUTH.to_array().to_vec(),
+                })?,
+            )
         }
         _ => {
             return Err(OptimError::UnknownProblem {
