@@ -463,6 +463,10 @@ fn cli_seird_flags_are_checked() {
             "--end needs --country",
         ),
         (
+            vec!["optimize", "--problem", "seird", "--data", "train.csv"],
+            "--data needs --country",
+        ),
+        (
             vec![
                 "optimize",
                 "--problem",

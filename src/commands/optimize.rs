@@ -292,9 +292,10 @@ fn default_lr(solver: &str, problem: &str) -> f64 {
         (_, "gd-armijo") => 1.0,
         // The SEIRD loss is badly scaled (at the default start |df/dtheta|
         // is ~250 times |df/dL| while theta's box is ~1400 times narrower),
-        // so one rate cannot suit every parameter; these are the best of a
-        // sweep over 1e-4 .. 1 at 2000 iterations on the demo problem
-        // (reports/optimizers.md). Unlisted solvers keep their defaults.
+        // so one rate cannot suit every parameter; these come from a sweep
+        // over 1e-4 .. 1 at 2000 iterations on the demo problem, the best
+        // few re-run at 10 000 (reports/optimizers.md). Unlisted solvers
+        // keep their defaults.
         ("seird", "gd" | "momentum" | "nesterov") => 3e-3,
         ("seird", "adagrad") => 0.3,
         ("seird", "adam") => 3e-2,
@@ -487,12 +488,22 @@ fn check_seird_flags(args: &OptimizeArgs) -> Result<(), Error> {
     let seird = ["seird", "all"]
         .iter()
         .any(|n| args.problem.eq_ignore_ascii_case(n));
+    // `--data` has a default (as for `fit`), so only a different path
+    // shows that it was given.
     let given = [
+        ("--data", args.data.data != Path::new("data/")),
+        ("--population", args.data.population.is_some()),
+        ("--population-value", args.data.population_value.is_some()),
+        ("--incident", args.data.incident),
         ("--country", args.country.is_some()),
         ("--province", args.province.is_some()),
         ("--start", args.start.is_some()),
         ("--end", args.end.is_some()),
         ("--cases-only", args.cases_only),
+        (
+            "--config",
+            args.config != Path::new(crate::config::DEFAULT_PATH),
+        ),
     ];
     if let Some((flag, _)) = given.iter().find(|(_, g)| *g) {
         if !seird {

@@ -5,6 +5,10 @@
 //! argmin problem (`CostFunction`, `Gradient`, `Hessian`, and
 //! [`SumOfLosses`] for the data-fitting ones). To ship one more problem,
 //! implement [`TestProblem`] and add a line to [`by_name`] and [`NAMES`].
+//!
+//! Besides the classic test functions and the synthetic data fits, the
+//! registry holds the SEIRD fit loss itself ([`seird`], name `seird`), on
+//! the demo data whose true parameters are its known minimum.
 
 mod classic;
 mod data;
@@ -110,7 +114,8 @@ fn at_least(name: &str, dim: usize, min: usize) -> Result<usize, OptimError> {
     Ok(dim)
 }
 
-/// The shipped problem called `name` (case-insensitive).
+/// The shipped problem called `name` (case-insensitive); `seird` is
+/// [`SeirdProblem::demo`] (7 variables, so `opts.dim` must be `None` or 7).
 pub fn by_name(name: &str, opts: ProblemOptions) -> Result<Box<dyn TestProblem>, OptimError> {
     let lname = name.to_ascii_lowercase();
     Ok(match lname.as_str() {
