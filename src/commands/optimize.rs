@@ -6,6 +6,12 @@
 //! `--markdown`); `--trace` writes every iterate as CSV; `--plot` draws the
 //! loss curve and, for 2-D problems, the contour map with the path of the
 //! iterates.
+//!
+//! `--problem seird` is the SEIRD fit loss itself: by default on the demo
+//! data of `seird-fit simulate` (noise-free, known minimum at the true
+//! parameters), or with `--country` on a real region read like `seird-fit
+//! fit` reads it (same data flags, window and configuration file), with the
+//! L-BFGS-B optimum of the fit as the reference minimum.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,13 +20,16 @@ use std::time::Instant;
 
 use argmin::core::observers::{Observe, ObserverMode};
 use argmin::core::{Executor, IterState, Solver, State, KV};
+use chrono::NaiveDate;
 use clap::Args;
 use plotters::prelude::*;
 
+use super::DataArgs;
+use crate::data::{self, WindowOptions};
 use crate::error::{Error, FitError};
 use crate::optim::numerics::condition_number;
 use crate::optim::problems::{
-    by_name, distance_to_minimum, DynProblem, ProblemOptions, TestProblem, NAMES,
+    by_name, distance_to_minimum, DynProblem, ProblemOptions, SeirdProblem, TestProblem, NAMES,
 };
 use crate::optim::{
     AdaDelta, AdaGrad, Adam, Armijo, Bounds, GradientDescent, Momentum, Nesterov, Newton,
@@ -49,10 +58,13 @@ pub const SOLVERS: &[&str] = &[
     seird-fit optimize --problem rosenbrock --dim 2 --solver adam --lr 0.01 --max-iters 5000 --x0 -1.5,1.5\n  \
     seird-fit optimize --problem himmelblau --solver rmsprop --trace trace.csv --plot path.png\n  \
     seird-fit optimize --problem rosenbrock --dim 100 --solver lbfgsb --bounds -2:2 --json\n  \
-    seird-fit optimize --compare --problem rosenbrock")]
+    seird-fit optimize --compare --problem rosenbrock\n  \
+    seird-fit optimize --problem seird --solver adam --max-iters 2000\n  \
+    seird-fit optimize --compare --problem seird --data data/train.csv --country Italy --end 2020-04-30")]
 pub struct OptimizeArgs {
     /// Test problem: quadratic, rosenbrock, himmelblau, beale, booth,
-    /// least-squares, logistic (with --compare also `all`).
+    /// least-squares, logistic, seird (the SEIRD fit loss; with --compare
+    /// also `all`).
     #[arg(long, default_value = "rosenbrock")]
     pub problem: String,
     /// Dimension (problems that have one; default: the problem's own).
@@ -65,7 +77,8 @@ pub struct OptimizeArgs {
     /// adadelta, rmsprop, adam, sgd, minibatch-sgd.
     #[arg(long, default_value = "lbfgsb")]
     pub solver: String,
-    /// Learning rate (initial step for gd-armijo); default per solver.
+    /// Learning rate (initial step for gd-armijo); default per solver (and,
+    /// for seird, per problem).
     #[arg(long, allow_hyphen_values = true)]
     pub lr: Option<f64>,
     /// Maximum iterations (epochs for SGD).
@@ -99,6 +112,28 @@ pub struct OptimizeArgs {
     /// With --compare, print the table as Markdown.
     #[arg(long)]
     pub markdown: bool,
+    /// seird: fit this country or region of the data instead of the demo
+    /// data (`Country/Province` also works).
+    #[arg(long)]
+    pub country: Option<String>,
+    /// seird: province or state within the country.
+    #[arg(long)]
+    pub province: Option<String>,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// seird: first training day (default: the first day with confirmed cases).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub start: Option<NaiveDate>,
+    /// seird: last training day (default: the last day of data).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub end: Option<NaiveDate>,
+    /// seird: configuration file of the loss (window, scoring, ODE
+    /// tolerances, box, start), as for `seird-fit fit`.
+    #[arg(long, default_value = crate::config::DEFAULT_PATH, value_name = "FILE")]
+    pub config: PathBuf,
+    /// seird: score confirmed cases alone (default: mean of cases and deaths).
+    #[arg(long)]
+    pub cases_only: bool,
 }
 
 type St = IterState<Vec<f64>, Vec<f64>, (), (), (), f64>;
@@ -251,11 +286,21 @@ fn parse_bounds(s: &str, n: usize) -> Result<Bounds, Error> {
     Bounds::new(lo, hi).map_err(|e| usage(format!("--bounds: {e}")))
 }
 
-fn default_lr(solver: &str) -> f64 {
-    match solver {
-        "gd-armijo" => 1.0,
-        "adagrad" => 0.1,
-        "sgd" | "minibatch-sgd" => 0.01,
+/// The learning rate a solver uses on a problem when `--lr` is not given.
+fn default_lr(solver: &str, problem: &str) -> f64 {
+    match (problem, solver) {
+        (_, "gd-armijo") => 1.0,
+        // The SEIRD loss is badly scaled (at the default start |df/dtheta|
+        // is ~250 times |df/dL| while theta's box is ~1400 times narrower),
+        // so one rate cannot suit every parameter; these come from a sweep
+        // over 1e-4 .. 1 at 2000 iterations on the demo problem, the best
+        // few re-run at 10 000 (reports/optimizers.md). Unlisted solvers
+        // keep their defaults.
+        ("seird", "gd" | "momentum" | "nesterov") => 3e-3,
+        ("seird", "adagrad") => 0.3,
+        ("seird", "adam") => 3e-2,
+        (_, "adagrad") => 0.1,
+        (_, "sgd" | "minibatch-sgd") => 0.01,
         _ => 1e-3,
     }
 }
@@ -332,7 +377,9 @@ where
 }
 
 fn run_solver(problem: Box<dyn TestProblem>, spec: &RunSpec<'_>) -> Result<Outcome, Error> {
-    let lr = spec.lr.unwrap_or_else(|| default_lr(spec.solver));
+    let lr = spec
+        .lr
+        .unwrap_or_else(|| default_lr(spec.solver, problem.name()));
     let n = problem.dim();
     macro_rules! go {
         ($solver:expr) => {{
@@ -384,16 +431,94 @@ fn run_solver(problem: Box<dyn TestProblem>, spec: &RunSpec<'_>) -> Result<Outco
     }
 }
 
-fn make_problem(args: &OptimizeArgs, name: &str) -> Result<Box<dyn TestProblem>, Error> {
-    by_name(
-        name,
-        ProblemOptions {
-            dim: args.dim,
-            cond: args.cond,
-            seed: args.seed,
-        },
-    )
-    .map_err(optim)
+/// Where a problem comes from: the registry, or (`--problem seird
+/// --country ...`) a SEIRD loss on real data, built once (its reference fit
+/// is not free) and cloned for every run.
+enum Source {
+    Registry(String),
+    Seird(Box<SeirdProblem>),
+}
+
+impl Source {
+    fn new(args: &OptimizeArgs, name: &str) -> Result<Source, Error> {
+        if !name.eq_ignore_ascii_case("seird") || args.country.is_none() {
+            return Ok(Source::Registry(name.to_string()));
+        }
+        Ok(Source::Seird(Box::new(real_seird(args)?)))
+    }
+
+    fn make(&self, args: &OptimizeArgs) -> Result<Box<dyn TestProblem>, Error> {
+        match self {
+            Source::Registry(name) => by_name(
+                name,
+                ProblemOptions {
+                    dim: args.dim,
+                    cond: args.cond,
+                    seed: args.seed,
+                },
+            )
+            .map_err(optim),
+            Source::Seird(p) => Ok(Box::new(p.as_ref().clone())),
+        }
+    }
+}
+
+/// The SEIRD loss of the region `--country`/`--province`, read and cut as
+/// `seird-fit fit` does, with the fit's optimum as its reference minimum.
+fn real_seird(args: &OptimizeArgs) -> Result<SeirdProblem, Error> {
+    let Some(country) = args.country.as_deref() else {
+        return Err(usage(
+            "--country is required for the seird problem on real data",
+        ));
+    };
+    let config = super::fit::resolve_config(&args.config, args.cases_only, None, None, None)?;
+    let dataset = data::load(&args.data.data, &args.data.load_options())?;
+    let series = dataset.find(country, args.province.as_deref())?;
+    let training = series.training_data(&WindowOptions {
+        start: args.start,
+        end: args.end,
+        decline_policy: config.decline_policy,
+        population_override: args.data.population_value,
+    })?;
+    Ok(SeirdProblem::new(training, &config)?.with_reference_fit()?)
+}
+
+/// Flags that only the seird problem reads must not be silently ignored.
+fn check_seird_flags(args: &OptimizeArgs) -> Result<(), Error> {
+    let seird = ["seird", "all"]
+        .iter()
+        .any(|n| args.problem.eq_ignore_ascii_case(n));
+    // `--data` has a default (as for `fit`), so only a different path
+    // shows that it was given.
+    let given = [
+        ("--data", args.data.data != Path::new("data/")),
+        ("--population", args.data.population.is_some()),
+        ("--population-value", args.data.population_value.is_some()),
+        ("--incident", args.data.incident),
+        ("--country", args.country.is_some()),
+        ("--province", args.province.is_some()),
+        ("--start", args.start.is_some()),
+        ("--end", args.end.is_some()),
+        ("--cases-only", args.cases_only),
+        (
+            "--config",
+            args.config != Path::new(crate::config::DEFAULT_PATH),
+        ),
+    ];
+    if let Some((flag, _)) = given.iter().find(|(_, g)| *g) {
+        if !seird {
+            return Err(usage(format!(
+                "{flag} applies to --problem seird only, not '{}'",
+                args.problem
+            )));
+        }
+        if args.country.is_none() {
+            return Err(usage(format!(
+                "{flag} needs --country (without it, seird runs on the demo data)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn spec_for<'a>(
@@ -406,11 +531,12 @@ fn spec_for<'a>(
         Some(s) => parse_x0(s, n)?,
         None => p.x0(),
     };
-    let bounds = args
-        .bounds
-        .as_deref()
-        .map(|s| parse_bounds(s, n))
-        .transpose()?;
+    // The problem's own box (the SEIRD parameter box) unless --bounds says
+    // otherwise.
+    let bounds = match args.bounds.as_deref() {
+        Some(s) => Some(parse_bounds(s, n)?),
+        None => p.bounds(),
+    };
     if args.batch_size == 0 {
         return Err(usage("--batch-size must be at least 1"));
     }
@@ -427,15 +553,17 @@ fn spec_for<'a>(
 
 /// Runs `seird-fit optimize`.
 pub fn run(args: &OptimizeArgs) -> Result<ExitCode, Error> {
+    check_seird_flags(args)?;
     if args.compare {
         return compare(args);
     }
-    let p = make_problem(args, &args.problem)?;
+    let source = Source::new(args, &args.problem)?;
+    let p = source.make(args)?;
     let spec = spec_for(args, &args.solver, p.as_ref())?;
     // Warn about ill-conditioning at the start point (small problems only:
     // the estimate needs the dense Hessian).
     let warning = if p.dim() <= 200 {
-        DynProblem(make_problem(args, &args.problem)?)
+        DynProblem(source.make(args)?)
             .hessian_at(&spec.x0)
             .and_then(|h| condition_number(&h).warning)
     } else {
@@ -446,7 +574,7 @@ pub fn run(args: &OptimizeArgs) -> Result<ExitCode, Error> {
         write_trace(path, &out)?;
     }
     if let Some(path) = &args.plot {
-        let p = make_problem(args, &args.problem)?;
+        let p = source.make(args)?;
         plot_run(path, &out, p.as_ref(), spec.bounds.as_ref())?;
     }
     if args.json {
@@ -524,8 +652,9 @@ fn compare(args: &OptimizeArgs) -> Result<ExitCode, Error> {
     };
     let mut outcomes = Vec::new();
     for name in &problems {
+        let source = Source::new(args, name)?;
         for solver in SOLVERS {
-            let p = make_problem(args, name)?;
+            let p = source.make(args)?;
             if solver.contains("sgd") && p.as_sum().is_none() {
                 continue;
             }

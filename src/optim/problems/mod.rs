@@ -5,18 +5,24 @@
 //! argmin problem (`CostFunction`, `Gradient`, `Hessian`, and
 //! [`SumOfLosses`] for the data-fitting ones). To ship one more problem,
 //! implement [`TestProblem`] and add a line to [`by_name`] and [`NAMES`].
+//!
+//! Besides the classic test functions and the synthetic data fits, the
+//! registry holds the SEIRD fit loss itself ([`seird`], name `seird`), on
+//! the demo data whose true parameters are its known minimum.
 
 mod classic;
 mod data;
+pub mod seird;
 
 pub use classic::{Beale, Booth, Himmelblau, Quadratic, Rosenbrock};
 pub use data::{LinearLeastSquares, LogisticRegression};
+pub use seird::SeirdProblem;
 
 use argmin::core::{CostFunction, Error, Gradient, Hessian};
 
 use super::newton::central_hessian;
 use super::sgd::SumOfLosses;
-use super::OptimError;
+use super::{Bounds, OptimError};
 
 /// A loss with what we know about it.
 pub trait TestProblem {
@@ -42,6 +48,11 @@ pub trait TestProblem {
     fn as_sum(&self) -> Option<&dyn SumOfLosses> {
         None
     }
+    /// The box the problem is posed on (solvers use it unless told
+    /// otherwise); `None` for unconstrained problems.
+    fn bounds(&self) -> Option<Bounds> {
+        None
+    }
 }
 
 /// Names [`by_name`] knows.
@@ -53,6 +64,7 @@ pub const NAMES: &[&str] = &[
     "booth",
     "least-squares",
     "logistic",
+    "seird",
 ];
 
 /// Settings for [`by_name`].
@@ -102,7 +114,8 @@ fn at_least(name: &str, dim: usize, min: usize) -> Result<usize, OptimError> {
     Ok(dim)
 }
 
-/// The shipped problem called `name` (case-insensitive).
+/// The shipped problem called `name` (case-insensitive); `seird` is
+/// [`SeirdProblem::demo`] (7 variables, so `opts.dim` must be `None` or 7).
 pub fn by_name(name: &str, opts: ProblemOptions) -> Result<Box<dyn TestProblem>, OptimError> {
     let lname = name.to_ascii_lowercase();
     Ok(match lname.as_str() {
@@ -133,6 +146,22 @@ pub fn by_name(name: &str, opts: ProblemOptions) -> Result<Box<dyn TestProblem>,
             at_least(&lname, opts.dim.unwrap_or(5), 1)?,
             opts.seed,
         )),
+        "seird" => {
+            if let Some(d) = opts.dim.filter(|&d| d != crate::model::N_PARAMS) {
+                return Err(OptimError::Dimension {
+                    problem: lname,
+                    problem_says: "has the 7 model parameters",
+                    dim: d,
+                });
+            }
+            Box::new(
+                SeirdProblem::demo().map_err(|e| OptimError::NonFiniteStart {
+                    what: format!("cost (the demo data cannot be simulated: {e})"),
+                    value: f64::NAN,
+                    x: crate::commands::simulate::DEMO_TRUTH.to_array().to_vec(),
+                })?,
+            )
+        }
         _ => {
             return Err(OptimError::UnknownProblem {
                 name: name.into(),
