@@ -471,7 +471,16 @@ fn real_seird(args: &OptimizeArgs) -> Result<SeirdProblem, Error> {
             "--country is required for the seird problem on real data",
         ));
     };
-    let config = super::fit::resolve_config(&args.config, args.cases_only, None, None, None)?;
+    let config = super::FitSettingsArgs {
+        start: args.start,
+        end: args.end,
+        forecast_days: None,
+        config: args.config.clone(),
+        cases_only: args.cases_only,
+        gradient: None,
+        decline_policy: None,
+    }
+    .resolve()?;
     let dataset = data::load(&args.data.data, &args.data.load_options())?;
     let series = dataset.find(country, args.province.as_deref())?;
     let training = series.training_data(&WindowOptions {

@@ -15,7 +15,8 @@
 //! (one 40-dimensional system, stepped with the error control of the
 //! state, see [`super::dopri5`]). The
 //! initial state `S = N - C0, I = C0` does not depend on the parameters, so
-//! every `s_j(0) = 0`.
+//! `s_j(0) = 0`, except for `L` at the bound `L = 0`, where beta's decay
+//! becomes an impulse at t = 0 (see `simulate_with_sensitivities`).
 
 use ode_solvers::dop_shared::{IntegrationError, OutputType};
 use ode_solvers::{Dopri5, SVector, System};
@@ -276,8 +277,23 @@ pub fn simulate_with_sensitivities(
     ode: &OdeSettings,
 ) -> Result<SensitivityTrajectory, SolveError> {
     let mut y0 = [0.0; N_AUG];
-    y0[..N_STATE].copy_from_slice(&initial_state(population, c0));
+    let state0 = initial_state(population, c0);
+    y0[..N_STATE].copy_from_slice(&state0);
     let system = SeirdSensitivity(Seird::new(params, population));
+    // At the bound L = 0 the extra transmission (R_0 - R_t) rho h(t) of a
+    // small L > 0 is an impulse at t = 0: its integral is
+    // L * int_0^inf du / (1 + u^k) = L * (pi/k) / sin(pi/k) for k > 1, so
+    // dy/dL jumps at t = 0+ by that mass times the infection term (and dh/dL
+    // is 0 for t > 0). For k <= 1 the one-sided derivative is infinite and
+    // is left at 0; the box keeps L >= 0 anyway.
+    if params.l <= 0.0 && params.k > 1.0 {
+        let k = params.k;
+        let mass = (std::f64::consts::PI / k) / (std::f64::consts::PI / k).sin();
+        let jump =
+            (params.r_0 - params.r_t) / params.d_rec * mass * state0[0] * state0[2] / population;
+        y0[sens_index(0, 3)] = -jump;
+        y0[sens_index(1, 3)] = jump;
+    }
     let control = Control {
         rtol: ode.rtol,
         atol: ode.atol,
