@@ -4,6 +4,8 @@
 //! itself, for the real data of `../shared/data` (or `SEIRD_DATA_DIR`), and
 //! for every bad input that issue 2 lists.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -67,20 +69,9 @@ fn f(v: &Value) -> f64 {
 }
 
 /// The real data directory; `None` (skip) when absent, a failure under CI.
+/// The shared real data (see `common::shared_data`).
 fn real_data() -> Option<PathBuf> {
-    let dir = std::env::var_os("SEIRD_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    if dir.join("kaggle/train.csv").is_file() && dir.join("jhu").is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "real data missing at {} (set SEIRD_DATA_DIR)",
-        dir.display()
-    );
-    eprintln!("skipping: no real data at {}", dir.display());
-    None
+    common::shared_data()
 }
 
 // ------------------------------------------------------- synthetic data

@@ -1,6 +1,8 @@
 //! `seird-fit regions` run as the real binary in a fresh temp dir: stdout,
 //! the one-line stderr and the exit code.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -27,19 +29,9 @@ fn assert_fails_with(o: &Output, want: &str) {
     assert!(o.stdout.is_empty(), "stdout: {}", stdout(o));
 }
 
+/// The shared real data (see `common::shared_data`).
 fn real_data() -> Option<PathBuf> {
-    let dir = std::env::var_os("SEIRD_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    if dir.join("jhu").is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "real data missing at {}",
-        dir.display()
-    );
-    None
+    common::shared_data()
 }
 
 /// A small Kaggle-layout data set with a lookup table beside it: Italy has

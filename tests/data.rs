@@ -2,6 +2,8 @@
 //! one test per bad input of issue 2, fed as bytes or temporary files; plus
 //! the real data of `../shared/data` (or `SEIRD_DATA_DIR`).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -9,20 +11,9 @@ use seird_fit::data::{self, jhu_wide, kaggle, Dataset, Layout, LoadOptions, Popu
 use seird_fit::error::DataError;
 
 /// The real data directory; `None` (skip) when absent, a failure under CI.
+/// The shared real data (see `common::shared_data`).
 fn real_data() -> Option<PathBuf> {
-    let dir = std::env::var_os("SEIRD_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    if dir.join("kaggle/train.csv").is_file() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "real data missing at {} (set SEIRD_DATA_DIR)",
-        dir.display()
-    );
-    eprintln!("skipping: no real data at {}", dir.display());
-    None
+    common::shared_data()
 }
 
 fn date(s: &str) -> NaiveDate {

@@ -2,25 +2,17 @@
 //! the JHU data have cumulative counts that fall), and through the training
 //! window that the fit sees.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 
 use approx::assert_relative_eq;
 use chrono::NaiveDate;
 use seird_fit::data::{self, apply_decline_policy, DeclinePolicy, LoadOptions, WindowOptions};
 
+/// The shared real data (see `common::shared_data`).
 fn real_data() -> Option<PathBuf> {
-    let dir = std::env::var_os("SEIRD_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    if dir.join("jhu").is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "real data missing at {}",
-        dir.display()
-    );
-    None
+    common::shared_data()
 }
 
 fn is_monotone(s: &[f64]) -> bool {

@@ -5,24 +5,16 @@
 //! stored, so the test writes one the way OWID does: totals empty before the
 //! first case, its own population column, aggregates as locations).
 
+mod common;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use seird_fit::data::{self, Layout, LoadOptions, PopulationSource, RegionSeries};
 
+/// The shared real data (see `common::shared_data`).
 fn real_data() -> Option<PathBuf> {
-    let dir = std::env::var_os("SEIRD_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    if dir.join("jhu").is_dir() && dir.join("kaggle").is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "real data missing at {}",
-        dir.display()
-    );
-    None
+    common::shared_data()
 }
 
 fn load(path: &Path, opts: &LoadOptions) -> data::Dataset {

@@ -13,7 +13,7 @@ pub fn shared_data() -> Option<PathBuf> {
     let dir = std::env::var_os("SEIRD_DATA_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    if dir.is_dir() {
+    if dir.join("jhu").is_dir() && dir.join("kaggle").is_dir() {
         Some(dir)
     } else if std::env::var("CI").as_deref() == Ok("true") {
         panic!(
