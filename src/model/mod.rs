@@ -126,8 +126,8 @@ pub enum OdeSolver {
 impl Default for OdeSettings {
     fn default() -> Self {
         OdeSettings {
-            rtol: 1e-5,
-            atol: 1e-4,
+            rtol: 1e-6,
+            atol: 1e-5,
             max_steps: 20_000,
             solver: OdeSolver::Native,
         }
