@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crate::error::ConfigError;
 use crate::fit::FitConfig;
-use crate::model::{Params, PARAM_NAMES};
+use crate::model::PARAM_NAMES;
 
 /// The configuration file used when `--config` is not given.
 pub const DEFAULT_PATH: &str = "configs/default.toml";
@@ -194,14 +194,10 @@ pub fn validate(c: &FitConfig, origin: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// `name=value` of a parameter vector, for messages.
-pub fn describe(p: &Params) -> String {
-    p.describe()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Params;
 
     #[test]
     fn partial_file_overrides_only_its_keys() {

@@ -25,7 +25,7 @@ use clap::Args;
 use plotters::prelude::*;
 
 use super::DataArgs;
-use crate::data::{self, WindowOptions};
+use crate::data;
 use crate::error::{Error, FitError};
 use crate::optim::numerics::condition_number;
 use crate::optim::problems::{
@@ -471,7 +471,7 @@ fn real_seird(args: &OptimizeArgs) -> Result<SeirdProblem, Error> {
             "--country is required for the seird problem on real data",
         ));
     };
-    let config = super::FitSettingsArgs {
+    let settings = super::FitSettingsArgs {
         start: args.start,
         end: args.end,
         forecast_days: None,
@@ -479,16 +479,11 @@ fn real_seird(args: &OptimizeArgs) -> Result<SeirdProblem, Error> {
         cases_only: args.cases_only,
         gradient: None,
         decline_policy: None,
-    }
-    .resolve()?;
+    };
+    let config = settings.resolve()?;
     let dataset = data::load(&args.data.data, &args.data.load_options())?;
     let series = dataset.find(country, args.province.as_deref())?;
-    let training = series.training_data(&WindowOptions {
-        start: args.start,
-        end: args.end,
-        decline_policy: config.decline_policy,
-        population_override: args.data.population_value,
-    })?;
+    let training = series.training_data(&settings.window(&config, &args.data))?;
     Ok(SeirdProblem::new(training, &config)?.with_reference_fit()?)
 }
 
