@@ -41,6 +41,10 @@ pub struct Rates {
     pub rho: f64,
     /// Incubation rate `alpha = 1 / D_inc`.
     pub alpha: f64,
+    /// `ln L` (unused when `L <= 0`), so `ln(t/L)` costs no division.
+    pub ln_l: f64,
+    /// `k / L` (unused when `L <= 0`).
+    pub k_over_l: f64,
 }
 
 impl Rates {
@@ -54,6 +58,8 @@ impl Rates {
             theta: p.theta,
             rho: 1.0 / p.d_rec,
             alpha: 1.0 / p.d_inc,
+            ln_l: if p.l > 0.0 { p.l.ln() } else { 0.0 },
+            k_over_l: if p.l > 0.0 { p.k / p.l } else { 0.0 },
         }
     }
 
@@ -72,15 +78,14 @@ impl Rates {
             let h = if self.k > 0.0 { 0.0 } else { 0.5 };
             return (h, 0.0, 0.0);
         }
-        let ratio = t.max(f64::MIN_POSITIVE) / self.l;
         // (t/L)^k = exp(k ln(t/L)); the logarithm is needed for dh/dk anyway,
         // so this costs one log and one exp instead of powf plus a log.
         // k = 0 gives exp(0) = 1, h = 1/2.
-        let ln_ratio = ratio.ln();
+        let ln_ratio = t.max(f64::MIN_POSITIVE).ln() - self.ln_l;
         let x = (self.k * ln_ratio).exp();
         let h = 1.0 / (1.0 + x);
         let w = h * (1.0 - h);
-        (h, -w * ln_ratio, w * self.k / self.l)
+        (h, -w * ln_ratio, w * self.k_over_l)
     }
 
     /// `beta(t)`.

@@ -170,4 +170,7 @@ pub mod dopri5;
 pub mod ode;
 
 pub use beta::Rates;
-pub use ode::{simulate, simulate_with_sensitivities, SensitivityTrajectory};
+pub use ode::{
+    for_each_day, for_each_day_with_sensitivities, simulate, simulate_with_sensitivities,
+    DaySensitivity, SensitivityTrajectory,
+};

@@ -1,6 +1,6 @@
-//! Integration of the SEIRD equations with `ode_solvers`' Dopri5 and daily
-//! dense output, optionally together with the forward sensitivities
-//! `dy/dp` of the five compartments to the seven parameters.
+//! Integration of the SEIRD equations with daily dense output, optionally
+//! together with the forward sensitivities `dy/dp` of the five compartments
+//! to the seven parameters.
 //!
 //! State (in persons, `N` = population):
 //! ```text
@@ -11,32 +11,49 @@
 //! dD =  theta rho I
 //! ```
 //! Forward sensitivities `s_j = dy/dp_j` obey `s_j' = J(t, y) s_j + df/dp_j`
-//! with the Jacobian `J = df/dy`; they are integrated in the same solve
-//! (one 40-dimensional system, stepped with the error control of the
-//! state, see [`super::dopri5`]). The
+//! with the Jacobian `J = df/dy`; they are integrated in the same solve,
+//! stepped with the error control of the state (see [`super::dopri5`]). The
 //! initial state `S = N - C0, I = C0` does not depend on the parameters, so
 //! `s_j(0) = 0`, except for `L` at the bound `L = 0`, where beta's decay
 //! becomes an impulse at t = 0 (see `simulate_with_sensitivities`).
+//!
+//! ## Reduced coordinates
+//! The native integrator solves the same equations in three coordinates,
+//! `E`, `I` and `Q = R + D`, and recovers the rest exactly:
+//! `S = N - E - I - Q` (the compartments sum to `N`), `R = (1 - theta) Q`
+//! and `D = theta Q` (both grow in fixed proportion from 0). `theta` then
+//! enters no equation, so its sensitivities are closed-form
+//! (`dR/dtheta = -Q`, `dD/dtheta = Q`, 0 for the rest), and the sensitivity
+//! system has 3 + 3 x 6 = 21 components instead of 5 + 5 x 7 = 40: half the
+//! work per step, which is most of a fit's time. Runge-Kutta methods keep
+//! linear invariants exactly, so the 5-compartment solve has the same
+//! invariants; the error norm is taken on the five compartments rebuilt
+//! from the three (see [`Rhs::measured`]), so both take the same steps and
+//! agree to rounding (tests/model.rs compares them with `ode_solvers`).
 
 use ode_solvers::dop_shared::{IntegrationError, OutputType};
 use ode_solvers::{Dopri5, SVector, System};
 
 use super::beta::Rates;
-use super::dopri5::{integrate_daily, Control, Rhs};
+use super::dopri5::{integrate_days, Control, Rhs, MAX_MEASURED};
 use super::{OdeSettings, OdeSolver, Params, Trajectory, N_PARAMS};
 use crate::error::SolveError;
 
 /// Number of compartments.
 pub const N_STATE: usize = 5;
-/// State plus 5x7 sensitivities.
-const N_AUG: usize = N_STATE + N_STATE * N_PARAMS;
+/// Reduced coordinates `E, I, Q`.
+const N_RED: usize = 3;
+/// The parameters other than `theta`, whose sensitivities are integrated.
+const FREE: [usize; 6] = [0, 2, 3, 4, 5, 6];
+/// Reduced state plus its 3 x 6 sensitivities.
+const N_RED_AUG: usize = N_RED + N_RED * FREE.len();
 
 type State = SVector<f64, N_STATE>;
 
-/// Index of `d y_i / d p_j` in the augmented state.
+/// Index of `d z_c / d p_FREE[q]` in the reduced augmented state.
 #[inline]
-const fn sens_index(i: usize, j: usize) -> usize {
-    N_STATE + i * N_PARAMS + j
+const fn red_index(q: usize, c: usize) -> usize {
+    N_RED + q * N_RED + c
 }
 
 /// The SEIRD right-hand side for one parameter vector.
@@ -77,72 +94,173 @@ impl System<f64, State> for Seird {
     }
 }
 
-impl Rhs<N_STATE> for Seird {
-    fn eval(&self, t: f64, y: &[f64; N_STATE], dy: &mut [f64; N_STATE]) {
-        self.rhs(self.rates.beta(t), y, dy);
+/// SEIRD in the reduced coordinates `(E, I, Q)` (see the module doc).
+#[derive(Debug, Clone, Copy)]
+struct Reduced {
+    rates: Rates,
+    population: f64,
+    inv_n: f64,
+}
+
+impl Reduced {
+    fn new(params: &Params, population: f64) -> Self {
+        Reduced {
+            rates: Rates::new(params),
+            population,
+            inv_n: 1.0 / population,
+        }
+    }
+
+    /// `S = N - E - I - Q`.
+    #[inline]
+    fn susceptible(&self, y: &[f64]) -> f64 {
+        self.population - y[0] - y[1] - y[2]
+    }
+
+    #[inline]
+    fn rhs(&self, beta: f64, y: &[f64], dy: &mut [f64]) {
+        let r = &self.rates;
+        let (e, i) = (y[0], y[1]);
+        let infection = beta * self.susceptible(y) * i * self.inv_n;
+        let onset = r.alpha * e;
+        let removal = r.rho * i;
+        dy[0] = infection - onset;
+        dy[1] = onset - removal;
+        dy[2] = removal;
+    }
+
+    /// The five compartments `S, E, I, R, D` of a reduced state (or, not
+    /// `affine`, of a difference of states), for the error norm.
+    #[inline]
+    fn measured_state(&self, v: &[f64], affine: bool, out: &mut [f64; MAX_MEASURED]) -> usize {
+        let theta = self.rates.theta;
+        let sum = v[0] + v[1] + v[2];
+        out[0] = if affine { self.population - sum } else { -sum };
+        out[1] = v[0];
+        out[2] = v[1];
+        out[3] = (1.0 - theta) * v[2];
+        out[4] = theta * v[2];
+        N_STATE
+    }
+
+    /// The five compartments of a reduced state.
+    #[inline]
+    fn expand(&self, y: &[f64]) -> [f64; N_STATE] {
+        let theta = self.rates.theta;
+        [
+            self.susceptible(y),
+            y[0],
+            y[1],
+            (1.0 - theta) * y[2],
+            theta * y[2],
+        ]
+    }
+
+    /// The 5 x 7 sensitivities of the compartments from the reduced ones.
+    fn expand_sensitivities(&self, y: &[f64; N_RED_AUG]) -> DaySensitivity {
+        let theta = self.rates.theta;
+        let mut s = [[0.0; N_PARAMS]; N_STATE];
+        for (q, &j) in FREE.iter().enumerate() {
+            let (se, si, sq) = (y[red_index(q, 0)], y[red_index(q, 1)], y[red_index(q, 2)]);
+            s[0][j] = -(se + si + sq);
+            s[1][j] = se;
+            s[2][j] = si;
+            s[3][j] = (1.0 - theta) * sq;
+            s[4][j] = theta * sq;
+        }
+        s[3][1] = -y[2];
+        s[4][1] = y[2];
+        s
     }
 }
 
-/// The SEIRD system augmented with its forward sensitivities.
+impl Rhs<N_RED> for Reduced {
+    type Coef = f64;
+
+    #[inline]
+    fn coef(&self, t: f64) -> f64 {
+        self.rates.beta(t)
+    }
+
+    #[inline]
+    fn eval(&self, beta: &f64, y: &[f64; N_RED], dy: &mut [f64; N_RED]) {
+        self.rhs(*beta, y, dy);
+    }
+
+    fn measured(
+        &self,
+        v: &[f64; N_RED],
+        affine: bool,
+        _err_dims: usize,
+        out: &mut [f64; MAX_MEASURED],
+    ) -> usize {
+        self.measured_state(v, affine, out)
+    }
+}
+
+/// The reduced system augmented with its forward sensitivities to the six
+/// parameters other than `theta`.
 #[derive(Debug, Clone, Copy)]
-pub struct SeirdSensitivity(Seird);
+struct ReducedSensitivity(Reduced);
 
-impl Rhs<N_AUG> for SeirdSensitivity {
-    fn eval(&self, t: f64, y: &[f64; N_AUG], dy: &mut [f64; N_AUG]) {
+impl Rhs<N_RED_AUG> for ReducedSensitivity {
+    type Coef = (f64, [f64; N_PARAMS]);
+
+    #[inline]
+    fn coef(&self, t: f64) -> Self::Coef {
+        self.0.rates.beta_grad(t)
+    }
+
+    #[inline]
+    fn eval(&self, coef: &Self::Coef, y: &[f64; N_RED_AUG], dy: &mut [f64; N_RED_AUG]) {
         let m = &self.0;
-        let r = &m.rates;
-        let (beta, dbeta) = r.beta_grad(t);
-        m.rhs(
-            beta,
-            &y.as_slice()[..N_STATE],
-            &mut dy.as_mut_slice()[..N_STATE],
-        );
-
-        let inv_n = 1.0 / m.population;
-        let (s, e, i) = (y[0], y[1], y[2]);
-        // Jacobian entries of the infection term beta S I / N.
-        let dinf_ds = beta * i * inv_n;
-        let dinf_di = beta * s * inv_n;
-        let g = s * i * inv_n;
-        let (rho, alpha, theta) = (r.rho, r.alpha, r.theta);
-        for j in 0..N_PARAMS {
-            let ss = y[sens_index(0, j)];
-            let se = y[sens_index(1, j)];
-            let si = y[sens_index(2, j)];
-            // J s_j: d(infection) = dinf/dS sS + dinf/dI sI.
+        let (beta, dbeta) = coef;
+        let beta = *beta;
+        m.rhs(beta, &y[..N_RED], &mut dy[..N_RED]);
+        let (e, i) = (y[0], y[1]);
+        let s = m.susceptible(y);
+        // Partial derivatives of the infection term beta S I / N, with
+        // dS = -(dE + dI + dQ).
+        let dinf_ds = beta * i * m.inv_n;
+        let dinf_di = beta * s * m.inv_n;
+        let g = s * i * m.inv_n;
+        let (rho, alpha) = (m.rates.rho, m.rates.alpha);
+        for (q, &j) in FREE.iter().enumerate() {
+            let (se, si, sq) = (y[red_index(q, 0)], y[red_index(q, 1)], y[red_index(q, 2)]);
+            let ss = -(se + si + sq);
             let dinf = dinf_ds * ss + dinf_di * si + dbeta[j] * g;
-            let d_s = -dinf;
             let mut d_e = dinf - alpha * se;
             let mut d_i = alpha * se - rho * si;
-            let mut d_r = (1.0 - theta) * rho * si;
-            let mut d_d = theta * rho * si;
+            let mut d_q = rho * si;
             match j {
-                // theta: dR/dtheta = -rho I, dD/dtheta = rho I.
-                1 => {
-                    d_r -= rho * i;
-                    d_d += rho * i;
-                }
                 // D_rec: drho/dD_rec = -rho^2 (beta's part is in dbeta).
                 5 => {
-                    let drho = -rho * rho;
-                    d_i -= drho * i;
-                    d_r += (1.0 - theta) * drho * i;
-                    d_d += theta * drho * i;
+                    let w = rho * rho * i;
+                    d_i += w;
+                    d_q -= w;
                 }
                 // D_inc: dalpha/dD_inc = -alpha^2.
                 6 => {
-                    let dalpha = -alpha * alpha;
-                    d_e -= dalpha * e;
-                    d_i += dalpha * e;
+                    let w = alpha * alpha * e;
+                    d_e += w;
+                    d_i -= w;
                 }
                 _ => {}
             }
-            dy[sens_index(0, j)] = d_s;
-            dy[sens_index(1, j)] = d_e;
-            dy[sens_index(2, j)] = d_i;
-            dy[sens_index(3, j)] = d_r;
-            dy[sens_index(4, j)] = d_d;
+            dy[red_index(q, 0)] = d_e;
+            dy[red_index(q, 1)] = d_i;
+            dy[red_index(q, 2)] = d_q;
         }
+    }
+
+    fn measured(
+        &self,
+        v: &[f64; N_RED_AUG],
+        affine: bool,
+        _err_dims: usize,
+        out: &mut [f64; MAX_MEASURED],
+    ) -> usize {
+        self.0.measured_state(&v[..N_RED], affine, out)
     }
 }
 
@@ -221,6 +339,15 @@ fn initial_state(population: f64, c0: f64) -> [f64; N_STATE] {
     [population - c0, 0.0, c0, 0.0, 0.0]
 }
 
+fn control(ode: &OdeSettings) -> Control {
+    Control {
+        rtol: ode.rtol,
+        atol: ode.atol,
+        max_steps: ode.max_steps,
+        err_dims: N_STATE,
+    }
+}
+
 fn to_trajectory<'a>(days: usize, states: impl Iterator<Item = &'a [f64]>) -> Trajectory {
     let mut tr = Trajectory {
         t: (0..days).map(|d| d as f64).collect(),
@@ -246,22 +373,51 @@ pub fn simulate(
     days: usize,
     ode: &OdeSettings,
 ) -> Result<Trajectory, SolveError> {
-    let system = Seird::new(params, population);
     match ode.solver {
         OdeSolver::Native => {
-            let control = Control {
-                rtol: ode.rtol,
-                atol: ode.atol,
-                max_steps: ode.max_steps,
-                err_dims: N_STATE,
-            };
-            let ys = integrate_daily(&system, initial_state(population, c0), days, &control)?;
+            let mut ys = Vec::with_capacity(days);
+            for_each_day(params, population, c0, days, 0, ode, |_, y| ys.push(*y))?;
             Ok(to_trajectory(days, ys.iter().map(|y| &y[..])))
         }
         OdeSolver::OdeSolvers => {
+            let system = Seird::new(params, population);
             let y0 = State::from(initial_state(population, c0));
             let ys = integrate(system, y0, days, ode)?;
             Ok(to_trajectory(days, ys.iter().map(|y| y.as_slice())))
+        }
+    }
+}
+
+/// Solves the model like [`simulate`] and hands the five compartments of
+/// each day `d` in `first_day..days` to `out(d, &[S, E, I, R, D])`, without
+/// building a [`Trajectory`] (the loss reads only the last days).
+pub fn for_each_day(
+    params: &Params,
+    population: f64,
+    c0: f64,
+    days: usize,
+    first_day: usize,
+    ode: &OdeSettings,
+    mut out: impl FnMut(usize, &[f64; N_STATE]),
+) -> Result<(), SolveError> {
+    match ode.solver {
+        OdeSolver::Native => {
+            let system = Reduced::new(params, population);
+            integrate_days(
+                &system,
+                [0.0, c0, 0.0],
+                days,
+                first_day,
+                &control(ode),
+                |d, y| out(d, &system.expand(y)),
+            )
+        }
+        OdeSolver::OdeSolvers => {
+            let tr = simulate(params, population, c0, days, ode)?;
+            for d in first_day..days {
+                out(d, &[tr.s[d], tr.e[d], tr.i[d], tr.r[d], tr.d[d]]);
+            }
+            Ok(())
         }
     }
 }
@@ -276,46 +432,49 @@ pub fn simulate_with_sensitivities(
     days: usize,
     ode: &OdeSettings,
 ) -> Result<SensitivityTrajectory, SolveError> {
-    let mut y0 = [0.0; N_AUG];
-    let state0 = initial_state(population, c0);
-    y0[..N_STATE].copy_from_slice(&state0);
-    let system = SeirdSensitivity(Seird::new(params, population));
+    let mut states = Vec::with_capacity(days);
+    let mut sensitivities = Vec::with_capacity(days);
+    for_each_day_with_sensitivities(params, population, c0, days, 0, ode, |_, y, s| {
+        states.push(*y);
+        sensitivities.push(*s);
+    })?;
+    Ok(SensitivityTrajectory {
+        trajectory: to_trajectory(days, states.iter().map(|y| &y[..])),
+        sensitivities,
+    })
+}
+
+/// Like [`simulate_with_sensitivities`], handing each day `d` in
+/// `first_day..days` to `out(d, &[S, E, I, R, D], &dy/dp)` instead of
+/// collecting them. Always uses the native integrator.
+pub fn for_each_day_with_sensitivities(
+    params: &Params,
+    population: f64,
+    c0: f64,
+    days: usize,
+    first_day: usize,
+    ode: &OdeSettings,
+    mut out: impl FnMut(usize, &[f64; N_STATE], &DaySensitivity),
+) -> Result<(), SolveError> {
+    let mut y0 = [0.0; N_RED_AUG];
+    y0[1] = c0;
+    let system = ReducedSensitivity(Reduced::new(params, population));
     // At the bound L = 0 the extra transmission (R_0 - R_t) rho h(t) of a
     // small L > 0 is an impulse at t = 0: its integral is
     // L * int_0^inf du / (1 + u^k) = L * (pi/k) / sin(pi/k) for k > 1, so
     // dy/dL jumps at t = 0+ by that mass times the infection term (and dh/dL
-    // is 0 for t > 0). For k <= 1 the one-sided derivative is infinite and
-    // is left at 0; the box keeps L >= 0 anyway.
+    // is 0 for t > 0): dE/dL = jump, dS/dL = -jump. For k <= 1 the one-sided
+    // derivative is infinite and is left at 0; the box keeps L >= 0 anyway.
     if params.l <= 0.0 && params.k > 1.0 {
         let k = params.k;
         let mass = (std::f64::consts::PI / k) / (std::f64::consts::PI / k).sin();
-        let jump =
-            (params.r_0 - params.r_t) / params.d_rec * mass * state0[0] * state0[2] / population;
-        y0[sens_index(0, 3)] = -jump;
-        y0[sens_index(1, 3)] = jump;
+        let s0 = population - c0;
+        let jump = (params.r_0 - params.r_t) / params.d_rec * mass * s0 * c0 / population;
+        // L is FREE[2].
+        y0[red_index(2, 0)] = jump;
     }
-    let control = Control {
-        rtol: ode.rtol,
-        atol: ode.atol,
-        max_steps: ode.max_steps,
-        err_dims: N_STATE,
-    };
-    let ys = integrate_daily(&system, y0, days, &control)?;
-    let trajectory = to_trajectory(days, ys.iter().map(|y| &y[..N_STATE]));
-    let sensitivities = ys
-        .iter()
-        .map(|y| {
-            let mut s = [[0.0; N_PARAMS]; N_STATE];
-            for (i, row) in s.iter_mut().enumerate() {
-                for (j, v) in row.iter_mut().enumerate() {
-                    *v = y[sens_index(i, j)];
-                }
-            }
-            s
-        })
-        .collect();
-    Ok(SensitivityTrajectory {
-        trajectory,
-        sensitivities,
+    let m = system.0;
+    integrate_days(&system, y0, days, first_day, &control(ode), |d, y| {
+        out(d, &m.expand(y), &m.expand_sensitivities(y))
     })
 }
