@@ -13,11 +13,13 @@ use std::cell::RefCell;
 
 use argmin::core::{CostFunction, Error as ArgminError, Gradient};
 
-use super::loss::{LossValue, Observed};
+use super::loss::{LossSums, LossValue, Observed, ScoredDays};
 use super::{FitConfig, GradientMethod};
 use crate::data::TrainingData;
 use crate::error::SolveError;
-use crate::model::{simulate, simulate_with_sensitivities, Params, Trajectory, N_PARAMS};
+use crate::model::{
+    for_each_day, for_each_day_with_sensitivities, simulate, Params, Trajectory, N_PARAMS,
+};
 use crate::optim::{fd_gradient, Bounds, FdScheme};
 
 #[derive(Debug, Default)]
@@ -36,6 +38,7 @@ pub struct SeirdObjective<'a> {
     data: &'a TrainingData,
     config: FitConfig,
     bounds: Bounds,
+    scored: ScoredDays,
     tally: RefCell<Tally>,
 }
 
@@ -53,6 +56,13 @@ impl<'a> SeirdObjective<'a> {
             data,
             config: *config,
             bounds,
+            scored: ScoredDays::new(
+                &config.loss,
+                Observed {
+                    cases: &data.cases,
+                    deaths: &data.deaths,
+                },
+            ),
             tally: RefCell::new(Tally::default()),
         }
     }
@@ -60,13 +70,6 @@ impl<'a> SeirdObjective<'a> {
     /// The parameter box.
     pub fn bounds(&self) -> &Bounds {
         &self.bounds
-    }
-
-    fn observed(&self) -> Observed<'a> {
-        Observed {
-            cases: &self.data.cases,
-            deaths: &self.data.deaths,
-        }
     }
 
     fn days(&self) -> usize {
@@ -86,8 +89,17 @@ impl<'a> SeirdObjective<'a> {
 
     /// The loss at `params` (one plain solve).
     pub fn loss(&self, params: &Params) -> Result<LossValue, SolveError> {
-        let tr = self.trajectory(params)?;
-        Ok(self.config.loss.evaluate(self.observed(), &tr))
+        let mut sums = LossSums::default();
+        for_each_day(
+            params,
+            self.data.population,
+            self.data.cases[0],
+            self.days(),
+            self.scored.first_day(),
+            &self.config.ode,
+            |d, y| self.scored.add(&mut sums, d, y),
+        )?;
+        Ok(self.scored.value(&sums))
     }
 
     /// The loss and its exact gradient at `params` (one solve with
@@ -96,17 +108,17 @@ impl<'a> SeirdObjective<'a> {
         &self,
         params: &Params,
     ) -> Result<(LossValue, [f64; N_PARAMS]), SolveError> {
-        let st = simulate_with_sensitivities(
+        let mut sums = LossSums::default();
+        for_each_day_with_sensitivities(
             params,
             self.data.population,
             self.data.cases[0],
             self.days(),
+            self.scored.first_day(),
             &self.config.ode,
+            |d, y, s| self.scored.add_with_gradient(&mut sums, d, y, s),
         )?;
-        Ok(self
-            .config
-            .loss
-            .evaluate_with_gradient(self.observed(), &st))
+        Ok(self.scored.value_and_gradient(&sums))
     }
 
     /// Number of ODE solves so far (as scipy's `nfev` counts them: the
