@@ -45,15 +45,21 @@ pub const N_STATE: usize = 5;
 const N_RED: usize = 3;
 /// The parameters other than `theta`, whose sensitivities are integrated.
 const FREE: [usize; 6] = [0, 2, 3, 4, 5, 6];
+// The right-hand side and the L = 0 start below name L, D_rec and D_inc by
+// their places in FREE.
+const _: () = assert!(FREE[2] == 3 && FREE[4] == 5 && FREE[5] == 6);
 /// Reduced state plus its 3 x 6 sensitivities.
 const N_RED_AUG: usize = N_RED + N_RED * FREE.len();
 
 type State = SVector<f64, N_STATE>;
 
-/// Index of `d z_c / d p_FREE[q]` in the reduced augmented state.
+/// Index of `d z_c / d p_FREE[q]` in the reduced augmented state. The
+/// sensitivities are stored by component (all `dE/dp`, then all `dI/dp`,
+/// then all `dQ/dp`), so the loop over parameters in the right-hand side
+/// reads and writes contiguous runs, which the compiler vectorises.
 #[inline]
 const fn red_index(q: usize, c: usize) -> usize {
-    N_RED + q * N_RED + c
+    N_RED + c * FREE.len() + q
 }
 
 /// The SEIRD right-hand side for one parameter vector.
@@ -225,32 +231,25 @@ impl Rhs<N_RED_AUG> for ReducedSensitivity {
         let dinf_di = beta * s * m.inv_n;
         let g = s * i * m.inv_n;
         let (rho, alpha) = (m.rates.rho, m.rates.alpha);
-        for (q, &j) in FREE.iter().enumerate() {
-            let (se, si, sq) = (y[red_index(q, 0)], y[red_index(q, 1)], y[red_index(q, 2)]);
+        const P: usize = FREE.len();
+        let dbeta_free = FREE.map(|j| dbeta[j]);
+        let (ys, dys) = (&y[N_RED..], &mut dy[N_RED..]);
+        for q in 0..P {
+            let (se, si, sq) = (ys[q], ys[P + q], ys[2 * P + q]);
             let ss = -(se + si + sq);
-            let dinf = dinf_ds * ss + dinf_di * si + dbeta[j] * g;
-            let mut d_e = dinf - alpha * se;
-            let mut d_i = alpha * se - rho * si;
-            let mut d_q = rho * si;
-            match j {
-                // D_rec: drho/dD_rec = -rho^2 (beta's part is in dbeta).
-                5 => {
-                    let w = rho * rho * i;
-                    d_i += w;
-                    d_q -= w;
-                }
-                // D_inc: dalpha/dD_inc = -alpha^2.
-                6 => {
-                    let w = alpha * alpha * e;
-                    d_e += w;
-                    d_i -= w;
-                }
-                _ => {}
-            }
-            dy[red_index(q, 0)] = d_e;
-            dy[red_index(q, 1)] = d_i;
-            dy[red_index(q, 2)] = d_q;
+            let dinf = dinf_ds * ss + dinf_di * si + dbeta_free[q] * g;
+            dys[q] = dinf - alpha * se;
+            dys[P + q] = alpha * se - rho * si;
+            dys[2 * P + q] = rho * si;
         }
+        // D_rec (FREE[4]): drho/dD_rec = -rho^2 (beta's part is in dbeta).
+        let w = rho * rho * i;
+        dys[P + 4] += w;
+        dys[2 * P + 4] -= w;
+        // D_inc (FREE[5]): dalpha/dD_inc = -alpha^2.
+        let w = alpha * alpha * e;
+        dys[5] += w;
+        dys[P + 5] -= w;
     }
 
     fn measured(
