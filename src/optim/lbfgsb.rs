@@ -155,15 +155,17 @@ impl Where {
 #[derive(Debug, Clone)]
 pub struct LBFGSB {
     bounds: Bounds,
-    m: usize,
     ftol: f64,
     pgtol: f64,
     max_ls: usize,
     max_evals: u64,
-    s: VecDeque<Vec<f64>>,
-    y: VecDeque<Vec<f64>>,
+    mem: Memory,
     theta: f64,
     iwhere: Vec<Where>,
+    /// The compact form of `mem`, rebuilt at the start of each iteration
+    /// into the same buffers.
+    cm: Compact,
+    scratch: Scratch,
     /// Completed iterations (the Fortran `iter`; the first step depends on it).
     iters: u64,
     evals: u64,
@@ -186,22 +188,141 @@ impl Eval {
     }
 }
 
+/// The last `m` correction pairs `s = x_{k+1} - x_k`, `y = g_{k+1} - g_k`,
+/// oldest first, with their inner products.
+///
+/// An update adds one pair (and may drop the oldest), so only the newest
+/// row of `S'Y` and column of `S'S` are new. Keeping the products, as the
+/// Fortran `matupd` does, costs `O(m n)` per iteration instead of the
+/// `O(m^2 n)` of recomputing them all; each product is computed once by
+/// the same [`dot`], so the values are the ones a recomputation would give.
+#[derive(Debug, Clone)]
+struct Memory {
+    /// Capacity `m`; also the row stride of `sy` and `ss`.
+    m: usize,
+    s: VecDeque<Vec<f64>>,
+    y: VecDeque<Vec<f64>>,
+    /// `s_i'y_j` at `sy[i * m + j]`, kept for `j <= i` (`D` and `L`).
+    sy: Vec<f64>,
+    /// `s_i's_j` at `ss[i * m + j]`, kept for `i <= j`.
+    ss: Vec<f64>,
+}
+
+impl Memory {
+    fn new(m: usize) -> Self {
+        Memory {
+            m,
+            s: VecDeque::with_capacity(m + 1),
+            y: VecDeque::with_capacity(m + 1),
+            sy: vec![0.0; m * m],
+            ss: vec![0.0; m * m],
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.s.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.s.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.s.clear();
+        self.y.clear();
+    }
+
+    fn sy(&self, i: usize, j: usize) -> f64 {
+        self.sy[i * self.m + j]
+    }
+
+    fn ss(&self, i: usize, j: usize) -> f64 {
+        self.ss[i * self.m + j]
+    }
+
+    /// Appends the pair `(s, y)` with `s'y = sy`, dropping the oldest pair
+    /// when the memory is full.
+    fn push(&mut self, s: Vec<f64>, y: Vec<f64>, sy: f64) {
+        let m = self.m;
+        if self.s.len() == m {
+            self.s.pop_front();
+            self.y.pop_front();
+            // Every kept product moves up one row and one column.
+            for i in 0..m - 1 {
+                for j in 0..m - 1 {
+                    self.sy[i * m + j] = self.sy[(i + 1) * m + j + 1];
+                    self.ss[i * m + j] = self.ss[(i + 1) * m + j + 1];
+                }
+            }
+        }
+        let k = self.s.len();
+        for j in 0..k {
+            self.sy[k * m + j] = dot(&s, &self.y[j]);
+            self.ss[j * m + k] = dot(&self.s[j], &s);
+        }
+        self.sy[k * m + k] = sy;
+        self.ss[k * m + k] = dot(&s, &s);
+        self.s.push_back(s);
+        self.y.push_back(y);
+    }
+}
+
 /// The compact representation `B = theta I - W M W'` for the current memory.
+#[derive(Debug, Clone, Default)]
 struct Compact {
     col: usize,
     theta: f64,
+    /// `W = [Y, theta S]` stored by rows (`n x 2col`): the Cauchy search and
+    /// the subspace step read one row per variable, so a row is a slice.
+    w: Vec<f64>,
     /// `M^-1 = [[-D, L'], [L, theta S'S]]`, size `2 col`.
     minv: Matrix,
     /// Its factorisation, to apply `M`.
     m_lu: Lu,
 }
 
-/// The outcome of the generalized Cauchy point search.
-struct Cauchy {
+impl Compact {
+    /// Row `i` of `W = [Y, theta S]`.
+    fn w_row(&self, i: usize) -> &[f64] {
+        let k2 = 2 * self.col;
+        &self.w[i * k2..(i + 1) * k2]
+    }
+}
+
+/// Buffers for the vectors and matrices of one iteration, kept in the
+/// solver so that an iteration does not allocate them afresh (with `n`
+/// small, as in the SEIRD fits, allocation and copying cost as much as the
+/// arithmetic). Nothing in here carries over from one iteration to the next.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    /// The generalized Cauchy point.
     xcp: Vec<f64>,
     /// `c = W'(xcp - x)`.
     c: Vec<f64>,
-    nseg: u64,
+    /// `p = W'd` along the Cauchy path.
+    p: Vec<f64>,
+    /// The Cauchy direction, zeroed as variables reach their bounds.
+    d: Vec<f64>,
+    /// `M v` for the current `v` (size `2 col`).
+    mv: Vec<f64>,
+    /// Breakpoints `(t, variable)` of the Cauchy path.
+    breaks: Vec<(f64, usize)>,
+    /// The free variables at the Cauchy point.
+    free: Vec<usize>,
+    /// The reduced gradient of the model at the Cauchy point, one entry
+    /// per free variable.
+    r: Vec<f64>,
+    /// The subspace step, one entry per free variable.
+    du: Vec<f64>,
+    /// `W_F'r`.
+    wtr: Vec<f64>,
+    /// `W_F'W_F` (upper triangle).
+    gram: Vec<f64>,
+    /// `K = M^-1 - W_F'W_F / theta` and its factorisation.
+    k: Matrix,
+    k_lu: Lu,
+    /// The point the line search aims at.
+    xhat: Vec<f64>,
 }
 
 /// What a line search ended with.
@@ -218,15 +339,15 @@ impl LBFGSB {
         let n = bounds.len();
         LBFGSB {
             bounds,
-            m: 10,
             ftol: 1e7 * f64::EPSILON,
             pgtol: 1e-5,
             max_ls: 20,
             max_evals: 15000,
-            s: VecDeque::new(),
-            y: VecDeque::new(),
+            mem: Memory::new(10),
             theta: 1.0,
             iwhere: vec![Where::Free; n],
+            cm: Compact::default(),
+            scratch: Scratch::default(),
             iters: 0,
             evals: 0,
             nonfinite: 0,
@@ -250,7 +371,7 @@ impl LBFGSB {
         if m == 0 {
             return Err(Self::invalid("m", m, "must be at least 1"));
         }
-        self.m = m;
+        self.mem = Memory::new(m);
         Ok(self)
     }
 
@@ -319,8 +440,7 @@ impl LBFGSB {
     }
 
     fn reset_memory(&mut self) {
-        self.s.clear();
-        self.y.clear();
+        self.mem.clear();
         self.theta = 1.0;
     }
 
@@ -343,325 +463,46 @@ impl LBFGSB {
         Ok(Eval { x, f, g })
     }
 
-    /// Builds `M^-1` and its factorisation from the stored pairs; `None`
-    /// when the memory is empty or the matrix is singular.
-    fn compact(&self) -> Option<Compact> {
-        let col = self.s.len();
-        if col == 0 {
-            return None;
-        }
+    /// Rebuilds `self.cm` (`W`, `M^-1` and its factorisation) from the
+    /// stored pairs and their kept inner products; `false` when `M^-1` is
+    /// singular. The memory must not be empty.
+    fn refresh_compact(&mut self) -> bool {
+        let mem = &self.mem;
+        let col = mem.len();
+        let k2 = 2 * col;
+        let n = mem.s[0].len();
         let theta = self.theta;
-        let mut minv = Matrix::zeros(2 * col);
+        let cm = &mut self.cm;
+        cm.col = col;
+        cm.theta = theta;
+        let minv = &mut cm.minv;
+        minv.reset(k2);
         for i in 0..col {
             for j in 0..col {
-                let sy = dot(&self.s[i], &self.y[j]);
                 if i == j {
-                    minv.set(i, i, -sy);
+                    minv.set(i, i, -mem.sy(i, i));
                 } else if i > j {
                     // L (lower-left block) and L' (upper-right block).
+                    let sy = mem.sy(i, j);
                     minv.set(col + i, j, sy);
                     minv.set(j, col + i, sy);
                 }
                 if i <= j {
-                    let ss = theta * dot(&self.s[i], &self.s[j]);
+                    let ss = theta * mem.ss(i, j);
                     minv.set(col + i, col + j, ss);
                     minv.set(col + j, col + i, ss);
                 }
             }
         }
-        let m_lu = Lu::new(minv.clone())?;
-        Some(Compact {
-            col,
-            theta,
-            minv,
-            m_lu,
-        })
-    }
-
-    /// Row `i` of `W = [Y, theta S]`.
-    fn w_row(&self, i: usize, theta: f64, out: &mut [f64]) {
-        let col = self.s.len();
-        for j in 0..col {
-            out[j] = self.y[j][i];
-            out[col + j] = theta * self.s[j][i];
-        }
-    }
-
-    /// The generalized Cauchy point (`cauchy` of the Fortran code). Updates
-    /// `iwhere` to the variables held at bounds.
-    fn cauchy(&mut self, x: &[f64], g: &[f64], cm: Option<&Compact>, pg_norm: f64) -> Cauchy {
-        let n = x.len();
-        let col = cm.map_or(0, |c| c.col);
-        let theta = cm.map_or(1.0, |c| c.theta);
-        let mut xcp = x.to_vec();
-        let mut c = vec![0.0; 2 * col];
-        if pg_norm <= 0.0 {
-            return Cauchy { xcp, c, nseg: 0 };
-        }
-        let (lo, hi) = (self.bounds.lower(), self.bounds.upper());
-        let mut p = vec![0.0; 2 * col];
-        let mut d = vec![0.0; n];
-        let mut wrow = vec![0.0; 2 * col];
-        let mut breaks: Vec<(f64, usize)> = Vec::new();
-        let mut n_unbroken = 0usize;
-        let mut bounded = true;
-        let mut f1 = 0.0;
-        for i in 0..n {
-            let neggi = -g[i];
-            let has_lower = lo[i].is_finite();
-            let has_upper = hi[i].is_finite();
-            let (tl, tu) = (x[i] - lo[i], hi[i] - x[i]);
-            if !matches!(self.iwhere[i], Where::Fixed | Where::Unbounded) {
-                let xlower = has_lower && tl <= 0.0;
-                let xupper = has_upper && tu <= 0.0;
-                self.iwhere[i] = Where::Free;
-                if xlower {
-                    if neggi <= 0.0 {
-                        self.iwhere[i] = Where::AtLower;
-                    }
-                } else if xupper {
-                    if neggi >= 0.0 {
-                        self.iwhere[i] = Where::AtUpper;
-                    }
-                } else if neggi == 0.0 {
-                    self.iwhere[i] = Where::FreeZeroGrad;
-                }
-            }
-            if !matches!(self.iwhere[i], Where::Free | Where::Unbounded) {
-                continue;
-            }
-            d[i] = neggi;
-            f1 -= neggi * neggi;
-            if col > 0 {
-                // p = W'd, accumulated row by row.
-                self.w_row(i, theta, &mut wrow);
-                for (pj, wj) in p.iter_mut().zip(&wrow) {
-                    *pj += wj * neggi;
-                }
-            }
-            if has_lower && neggi < 0.0 {
-                breaks.push((tl / -neggi, i));
-            } else if has_upper && neggi > 0.0 {
-                breaks.push((tu / neggi, i));
-            } else {
-                n_unbroken += 1;
-                if neggi != 0.0 {
-                    bounded = false;
-                }
+        cm.w.clear();
+        cm.w.resize(n * k2, 0.0);
+        for (i, row) in cm.w.chunks_exact_mut(k2).enumerate() {
+            for (j, (s, y)) in mem.s.iter().zip(&mem.y).enumerate() {
+                row[j] = y[i];
+                row[col + j] = theta * s[i];
             }
         }
-        if breaks.is_empty() && n_unbroken == 0 {
-            return Cauchy { xcp, c, nseg: 0 };
-        }
-        // f1 = g'd = -|d|^2 is the slope, f2 = d'Bd the curvature, of the
-        // model along the first segment.
-        let mut f2 = -theta * f1;
-        let f2_org = f2;
-        if let Some(cm) = cm {
-            let v = cm.m_lu.solve(&p);
-            f2 -= dot(&v, &p);
-        }
-        let mut dtm = -f1 / f2;
-        let mut tsum = 0.0;
-        let mut nseg = 1;
-        // Breakpoints in increasing order (the Fortran code uses a heap, so
-        // ties may be taken in a different order; the model value is the same).
-        breaks.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let nbreak = breaks.len();
-        let mut tj = 0.0;
-        let mut all_fixed = false;
-        for (k, &(t, ibp)) in breaks.iter().enumerate() {
-            let tj0 = tj;
-            tj = t;
-            let dt = tj - tj0;
-            if dtm < dt {
-                break;
-            }
-            // The model still decreases past this breakpoint: fix variable
-            // ibp at its bound and update slope and curvature.
-            tsum += dt;
-            let nleft = nbreak - k - 1;
-            let dibp = d[ibp];
-            d[ibp] = 0.0;
-            let zibp = if dibp > 0.0 {
-                xcp[ibp] = hi[ibp];
-                self.iwhere[ibp] = Where::AtUpper;
-                hi[ibp] - x[ibp]
-            } else {
-                xcp[ibp] = lo[ibp];
-                self.iwhere[ibp] = Where::AtLower;
-                lo[ibp] - x[ibp]
-            };
-            if nleft == 0 && nbreak == n {
-                dtm = dt;
-                all_fixed = true;
-                break;
-            }
-            nseg += 1;
-            let dibp2 = dibp * dibp;
-            f1 += dt * f2 + dibp2 - theta * dibp * zibp;
-            f2 -= theta * dibp2;
-            if let Some(cm) = cm {
-                for (cj, pj) in c.iter_mut().zip(&p) {
-                    *cj += dt * pj;
-                }
-                self.w_row(ibp, theta, &mut wrow);
-                let v = cm.m_lu.solve(&wrow);
-                let wmc = dot(&c, &v);
-                let wmp = dot(&p, &v);
-                let wmw = dot(&wrow, &v);
-                for (pj, wj) in p.iter_mut().zip(&wrow) {
-                    *pj -= dibp * wj;
-                }
-                f1 += dibp * wmc;
-                f2 += 2.0 * dibp * wmp - dibp2 * wmw;
-            }
-            f2 = f2.max(f64::EPSILON * f2_org);
-            if nleft > 0 {
-                dtm = -f1 / f2;
-            } else if bounded {
-                dtm = 0.0;
-            } else {
-                dtm = -f1 / f2;
-            }
-        }
-        if !all_fixed {
-            dtm = dtm.max(0.0);
-            tsum += dtm;
-            for i in 0..n {
-                xcp[i] += tsum * d[i];
-            }
-            // Rounding in x + tsum d must not leave the box.
-            self.bounds.project(&mut xcp);
-        }
-        if col > 0 {
-            for (cj, pj) in c.iter_mut().zip(&p) {
-                *cj += dtm * pj;
-            }
-        }
-        Cauchy { xcp, c, nseg }
-    }
-
-    /// Direct primal subspace minimization from the Cauchy point, with the
-    /// Morales-Nocedal projection (`cmprlb` + `subsm`). Returns `None` when
-    /// the reduced system is singular.
-    fn subspace_min(
-        &self,
-        x: &[f64],
-        g: &[f64],
-        cm: &Compact,
-        cp: &Cauchy,
-        free: &[usize],
-    ) -> Option<Vec<f64>> {
-        let col = cm.col;
-        let theta = cm.theta;
-        let k2 = 2 * col;
-        // r = -Z'(g + theta (xcp - x) - W M c).
-        let mc = cm.m_lu.solve(&cp.c);
-        let mut wrow = vec![0.0; k2];
-        let mut wf: Vec<Vec<f64>> = Vec::with_capacity(free.len());
-        let mut r = Vec::with_capacity(free.len());
-        for &i in free {
-            self.w_row(i, theta, &mut wrow);
-            r.push(-theta * (cp.xcp[i] - x[i]) - g[i] + dot(&wrow, &mc));
-            wf.push(wrow.clone());
-        }
-        // K = M^-1 - W_F'W_F / theta.
-        let mut k = cm.minv.clone();
-        for a in 0..k2 {
-            for b in a..k2 {
-                let s: f64 = wf.iter().map(|w| w[a] * w[b]).sum::<f64>() / theta;
-                k.set(a, b, k.get(a, b) - s);
-                if b != a {
-                    k.set(b, a, k.get(b, a) - s);
-                }
-            }
-        }
-        let k_lu = Lu::new(k)?;
-        // d = r / theta + W_F K^-1 W_F' r / theta^2.
-        let mut wtr = vec![0.0; k2];
-        for (w, ri) in wf.iter().zip(&r) {
-            for (acc, wj) in wtr.iter_mut().zip(w) {
-                *acc += wj * ri;
-            }
-        }
-        let v = k_lu.solve(&wtr);
-        let d: Vec<f64> = wf
-            .iter()
-            .zip(&r)
-            .map(|(w, ri)| ri / theta + dot(w, &v) / (theta * theta))
-            .collect();
-        if d.iter().any(|v| !v.is_finite()) {
-            return None;
-        }
-
-        // The 2011 correction: project the subspace minimiser.
-        let (lo, hi) = (self.bounds.lower(), self.bounds.upper());
-        let mut xhat = cp.xcp.clone();
-        let mut hit = false;
-        for (&i, &di) in free.iter().zip(&d) {
-            let v = (cp.xcp[i] + di).max(lo[i]).min(hi[i]);
-            if v == lo[i] || v == hi[i] {
-                hit = true;
-            }
-            xhat[i] = v;
-        }
-        if !hit {
-            return Some(xhat);
-        }
-        let slope: f64 = xhat
-            .iter()
-            .zip(x)
-            .zip(g)
-            .map(|((xh, xk), gk)| (xh - xk) * gk)
-            .sum();
-        if slope <= 0.0 {
-            return Some(xhat);
-        }
-        // Not a descent direction: the longest feasible step along d from
-        // the Cauchy point (the 1995 rule).
-        let mut xhat = cp.xcp.clone();
-        let mut d = d;
-        let mut alpha = 1.0;
-        let mut ibd = None;
-        for (pos, (&i, &di)) in free.iter().zip(&d).enumerate() {
-            let mut t = alpha;
-            if di < 0.0 && lo[i].is_finite() {
-                let room = lo[i] - xhat[i];
-                if room >= 0.0 {
-                    t = 0.0;
-                } else if di * alpha < room {
-                    t = room / di;
-                }
-            } else if di > 0.0 && hi[i].is_finite() {
-                let room = hi[i] - xhat[i];
-                if room <= 0.0 {
-                    t = 0.0;
-                } else if di * alpha > room {
-                    t = room / di;
-                }
-            }
-            if t < alpha {
-                alpha = t;
-                ibd = Some(pos);
-            }
-        }
-        if alpha < 1.0 {
-            if let Some(pos) = ibd {
-                let i = free[pos];
-                if d[pos] > 0.0 {
-                    xhat[i] = hi[i];
-                } else if d[pos] < 0.0 {
-                    xhat[i] = lo[i];
-                }
-                d[pos] = 0.0;
-            }
-        }
-        for (&i, &di) in free.iter().zip(&d) {
-            xhat[i] += alpha * di;
-        }
-        self.bounds.project(&mut xhat);
-        Some(xhat)
+        cm.m_lu.factor(&cm.minv)
     }
 
     /// The More-Thuente search along `d = xhat - x` (`lnsrlb`).
@@ -764,6 +605,335 @@ impl LBFGSB {
     }
 }
 
+/// Makes `buf` a zero vector of length `len`, reusing its storage.
+fn zero(buf: &mut Vec<f64>, len: usize) {
+    buf.clear();
+    buf.resize(len, 0.0);
+}
+
+/// Makes `buf` a copy of `v`, reusing its storage.
+fn copy(buf: &mut Vec<f64>, v: &[f64]) {
+    buf.clear();
+    buf.extend_from_slice(v);
+}
+
+/// The generalized Cauchy point (`cauchy` of the Fortran code) into
+/// `ws.xcp`, with `ws.c = W'(xcp - x)`; returns the number of segments
+/// searched. Updates `iwhere` to the variables held at bounds.
+fn cauchy(
+    bounds: &Bounds,
+    iwhere: &mut [Where],
+    cm: Option<&Compact>,
+    ws: &mut Scratch,
+    x: &[f64],
+    g: &[f64],
+    pg_norm: f64,
+) -> u64 {
+    let n = x.len();
+    let col = cm.map_or(0, |c| c.col);
+    let theta = cm.map_or(1.0, |c| c.theta);
+    let Scratch {
+        xcp,
+        c,
+        p,
+        d,
+        mv,
+        breaks,
+        ..
+    } = ws;
+    copy(xcp, x);
+    zero(c, 2 * col);
+    if pg_norm <= 0.0 {
+        return 0;
+    }
+    let (lo, hi) = (bounds.lower(), bounds.upper());
+    zero(p, 2 * col);
+    zero(d, n);
+    zero(mv, 2 * col);
+    breaks.clear();
+    let mut n_unbroken = 0usize;
+    let mut bounded = true;
+    let mut f1 = 0.0;
+    for i in 0..n {
+        let neggi = -g[i];
+        let has_lower = lo[i].is_finite();
+        let has_upper = hi[i].is_finite();
+        let (tl, tu) = (x[i] - lo[i], hi[i] - x[i]);
+        if !matches!(iwhere[i], Where::Fixed | Where::Unbounded) {
+            let xlower = has_lower && tl <= 0.0;
+            let xupper = has_upper && tu <= 0.0;
+            iwhere[i] = Where::Free;
+            if xlower {
+                if neggi <= 0.0 {
+                    iwhere[i] = Where::AtLower;
+                }
+            } else if xupper {
+                if neggi >= 0.0 {
+                    iwhere[i] = Where::AtUpper;
+                }
+            } else if neggi == 0.0 {
+                iwhere[i] = Where::FreeZeroGrad;
+            }
+        }
+        if !matches!(iwhere[i], Where::Free | Where::Unbounded) {
+            continue;
+        }
+        d[i] = neggi;
+        f1 -= neggi * neggi;
+        if let Some(cm) = cm {
+            // p = W'd, accumulated row by row.
+            for (pj, wj) in p.iter_mut().zip(cm.w_row(i)) {
+                *pj += wj * neggi;
+            }
+        }
+        if has_lower && neggi < 0.0 {
+            breaks.push((tl / -neggi, i));
+        } else if has_upper && neggi > 0.0 {
+            breaks.push((tu / neggi, i));
+        } else {
+            n_unbroken += 1;
+            if neggi != 0.0 {
+                bounded = false;
+            }
+        }
+    }
+    if breaks.is_empty() && n_unbroken == 0 {
+        return 0;
+    }
+    // f1 = g'd = -|d|^2 is the slope, f2 = d'Bd the curvature, of the
+    // model along the first segment.
+    let mut f2 = -theta * f1;
+    let f2_org = f2;
+    if let Some(cm) = cm {
+        cm.m_lu.solve_into(p, mv);
+        f2 -= dot(mv, p);
+    }
+    let mut dtm = -f1 / f2;
+    let mut tsum = 0.0;
+    let mut nseg = 1;
+    // Breakpoints in increasing order (the Fortran code uses a heap, so
+    // ties may be taken in a different order; the model value is the same).
+    breaks.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let nbreak = breaks.len();
+    let mut tj = 0.0;
+    let mut all_fixed = false;
+    for (k, &(t, ibp)) in breaks.iter().enumerate() {
+        let tj0 = tj;
+        tj = t;
+        let dt = tj - tj0;
+        if dtm < dt {
+            break;
+        }
+        // The model still decreases past this breakpoint: fix variable
+        // ibp at its bound and update slope and curvature.
+        tsum += dt;
+        let nleft = nbreak - k - 1;
+        let dibp = d[ibp];
+        d[ibp] = 0.0;
+        let zibp = if dibp > 0.0 {
+            xcp[ibp] = hi[ibp];
+            iwhere[ibp] = Where::AtUpper;
+            hi[ibp] - x[ibp]
+        } else {
+            xcp[ibp] = lo[ibp];
+            iwhere[ibp] = Where::AtLower;
+            lo[ibp] - x[ibp]
+        };
+        if nleft == 0 && nbreak == n {
+            dtm = dt;
+            all_fixed = true;
+            break;
+        }
+        nseg += 1;
+        let dibp2 = dibp * dibp;
+        f1 += dt * f2 + dibp2 - theta * dibp * zibp;
+        f2 -= theta * dibp2;
+        if let Some(cm) = cm {
+            for (cj, pj) in c.iter_mut().zip(p.iter()) {
+                *cj += dt * pj;
+            }
+            let wrow = cm.w_row(ibp);
+            cm.m_lu.solve_into(wrow, mv);
+            let wmc = dot(c, mv);
+            let wmp = dot(p, mv);
+            let wmw = dot(wrow, mv);
+            for (pj, wj) in p.iter_mut().zip(wrow) {
+                *pj -= dibp * wj;
+            }
+            f1 += dibp * wmc;
+            f2 += 2.0 * dibp * wmp - dibp2 * wmw;
+        }
+        f2 = f2.max(f64::EPSILON * f2_org);
+        if nleft > 0 {
+            dtm = -f1 / f2;
+        } else if bounded {
+            dtm = 0.0;
+        } else {
+            dtm = -f1 / f2;
+        }
+    }
+    if !all_fixed {
+        dtm = dtm.max(0.0);
+        tsum += dtm;
+        for i in 0..n {
+            xcp[i] += tsum * d[i];
+        }
+        // Rounding in x + tsum d must not leave the box.
+        bounds.project(xcp);
+    }
+    if col > 0 {
+        for (cj, pj) in c.iter_mut().zip(p.iter()) {
+            *cj += dtm * pj;
+        }
+    }
+    nseg
+}
+
+/// Direct primal subspace minimization from the Cauchy point `ws.xcp`
+/// over the free variables `ws.free`, with the Morales-Nocedal projection
+/// (`cmprlb` + `subsm`), into `ws.xhat`. Returns `false` when the reduced
+/// system is singular or the step is not finite.
+fn subspace_min(bounds: &Bounds, cm: &Compact, ws: &mut Scratch, x: &[f64], g: &[f64]) -> bool {
+    let col = cm.col;
+    let theta = cm.theta;
+    let k2 = 2 * col;
+    let Scratch {
+        xcp,
+        c,
+        mv,
+        free,
+        r,
+        du,
+        wtr,
+        gram,
+        k,
+        k_lu,
+        xhat,
+        ..
+    } = ws;
+    // r = -Z'(g + theta (xcp - x) - W M c).
+    zero(mv, k2);
+    cm.m_lu.solve_into(c, mv);
+    r.clear();
+    r.extend(
+        free.iter()
+            .map(|&i| -theta * (xcp[i] - x[i]) - g[i] + dot(cm.w_row(i), mv)),
+    );
+    // K = M^-1 - W_F'W_F / theta. The Gram matrix is accumulated one free
+    // row at a time, so the inner loop runs over contiguous memory; each
+    // entry still adds its products in the order of the free variables,
+    // starting from -0.0 (the exact additive identity), so the sums are
+    // exactly those of summing each entry's products on its own.
+    gram.clear();
+    gram.resize(k2 * k2, -0.0);
+    for &i in free.iter() {
+        let w = cm.w_row(i);
+        for a in 0..k2 {
+            let wa = w[a];
+            for (gab, wb) in gram[a * k2 + a..(a + 1) * k2].iter_mut().zip(&w[a..]) {
+                *gab += wa * wb;
+            }
+        }
+    }
+    k.copy_from(&cm.minv);
+    for a in 0..k2 {
+        for b in a..k2 {
+            let s = gram[a * k2 + b] / theta;
+            k.set(a, b, k.get(a, b) - s);
+            if b != a {
+                k.set(b, a, k.get(b, a) - s);
+            }
+        }
+    }
+    if !k_lu.factor(k) {
+        return false;
+    }
+    // d = r / theta + W_F K^-1 W_F' r / theta^2.
+    zero(wtr, k2);
+    for (&i, ri) in free.iter().zip(r.iter()) {
+        for (acc, wj) in wtr.iter_mut().zip(cm.w_row(i)) {
+            *acc += wj * ri;
+        }
+    }
+    k_lu.solve_into(wtr, mv);
+    du.clear();
+    du.extend(
+        free.iter()
+            .zip(r.iter())
+            .map(|(&i, ri)| ri / theta + dot(cm.w_row(i), mv) / (theta * theta)),
+    );
+    if du.iter().any(|v| !v.is_finite()) {
+        return false;
+    }
+
+    // The 2011 correction: project the subspace minimiser.
+    let (lo, hi) = (bounds.lower(), bounds.upper());
+    copy(xhat, xcp);
+    let mut hit = false;
+    for (&i, &di) in free.iter().zip(du.iter()) {
+        let v = (xcp[i] + di).max(lo[i]).min(hi[i]);
+        if v == lo[i] || v == hi[i] {
+            hit = true;
+        }
+        xhat[i] = v;
+    }
+    if !hit {
+        return true;
+    }
+    let slope: f64 = xhat
+        .iter()
+        .zip(x)
+        .zip(g)
+        .map(|((xh, xk), gk)| (xh - xk) * gk)
+        .sum();
+    if slope <= 0.0 {
+        return true;
+    }
+    // Not a descent direction: the longest feasible step along d from
+    // the Cauchy point (the 1995 rule).
+    copy(xhat, xcp);
+    let mut alpha = 1.0;
+    let mut ibd = None;
+    for (pos, (&i, &di)) in free.iter().zip(du.iter()).enumerate() {
+        let mut t = alpha;
+        if di < 0.0 && lo[i].is_finite() {
+            let room = lo[i] - xhat[i];
+            if room >= 0.0 {
+                t = 0.0;
+            } else if di * alpha < room {
+                t = room / di;
+            }
+        } else if di > 0.0 && hi[i].is_finite() {
+            let room = hi[i] - xhat[i];
+            if room <= 0.0 {
+                t = 0.0;
+            } else if di * alpha > room {
+                t = room / di;
+            }
+        }
+        if t < alpha {
+            alpha = t;
+            ibd = Some(pos);
+        }
+    }
+    if alpha < 1.0 {
+        if let Some(pos) = ibd {
+            let i = free[pos];
+            if du[pos] > 0.0 {
+                xhat[i] = hi[i];
+            } else if du[pos] < 0.0 {
+                xhat[i] = lo[i];
+            }
+            du[pos] = 0.0;
+        }
+    }
+    for (&i, &di) in free.iter().zip(du.iter()) {
+        xhat[i] += alpha * di;
+    }
+    bounds.project(xhat);
+    true
+}
+
 impl<O> Solver<O, LbfgsbState> for LBFGSB
 where
     O: CostFunction<Param = Vec<f64>, Output = f64>
@@ -863,53 +1033,64 @@ where
         let mut ls_evals_total = 0u64;
         let mut restarts = 0u64;
         let (next, stp, nfree, nseg) = loop {
-            let cm = if self.s.is_empty() {
-                None
+            let have_cm = if self.mem.is_empty() {
+                false
+            } else if self.refresh_compact() {
+                true
             } else {
-                match self.compact() {
-                    Some(cm) => Some(cm),
-                    None => {
-                        // Singular middle matrix: refresh the memory.
-                        self.reset_memory();
-                        restarts += 1;
-                        continue;
-                    }
-                }
+                // Singular middle matrix: refresh the memory.
+                self.reset_memory();
+                restarts += 1;
+                continue;
             };
+            let cm = have_cm.then_some(&self.cm);
             // 1. Generalized Cauchy point (skipped without bounds once there
             //    is a memory: the whole space is free then).
-            let cp = if !self.bounds.is_constrained() && cm.is_some() {
-                let col = self.s.len();
-                Cauchy {
-                    xcp: cur.x.clone(),
-                    c: vec![0.0; 2 * col],
-                    nseg: 0,
+            let nseg = match cm {
+                Some(cm) if !self.bounds.is_constrained() => {
+                    copy(&mut self.scratch.xcp, &cur.x);
+                    zero(&mut self.scratch.c, 2 * cm.col);
+                    0
                 }
-            } else {
-                self.cauchy(&cur.x, &cur.g, cm.as_ref(), pg0)
+                _ => cauchy(
+                    &self.bounds,
+                    &mut self.iwhere,
+                    cm,
+                    &mut self.scratch,
+                    &cur.x,
+                    &cur.g,
+                    pg0,
+                ),
             };
-            let free: Vec<usize> = (0..n).filter(|&i| self.iwhere[i].is_free()).collect();
+            let iwhere = &self.iwhere;
+            let free = &mut self.scratch.free;
+            free.clear();
+            free.extend((0..n).filter(|&i| iwhere[i].is_free()));
+            let nfree = free.len();
             // 2.-3. Subspace minimization with the projection fix.
-            let xhat = match (&cm, free.is_empty()) {
-                (Some(cm), false) => match self.subspace_min(&cur.x, &cur.g, cm, &cp, &free) {
-                    Some(xhat) => xhat,
-                    None => {
+            match cm {
+                Some(cm) if nfree > 0 => {
+                    if !subspace_min(&self.bounds, cm, &mut self.scratch, &cur.x, &cur.g) {
                         self.reset_memory();
                         restarts += 1;
                         continue;
                     }
-                },
-                _ => cp.xcp.clone(),
-            };
-            // 4. Line search.
-            match self.line_search(problem, &cur, &xhat)? {
+                }
+                _ => copy(&mut self.scratch.xhat, &self.scratch.xcp),
+            }
+            // 4. Line search (which needs `&mut self`, so `xhat` is lent out
+            //    of the scratch space for it).
+            let xhat = std::mem::take(&mut self.scratch.xhat);
+            let searched = self.line_search(problem, &cur, &xhat);
+            self.scratch.xhat = xhat;
+            match searched? {
                 LineSearch::Accepted { eval, stp, evals } => {
                     ls_evals_total += evals;
-                    break (eval, stp, free.len(), cp.nseg);
+                    break (eval, stp, nfree, nseg);
                 }
                 LineSearch::Failed { evals } => {
                     ls_evals_total += evals;
-                    if self.s.is_empty() {
+                    if self.mem.is_empty() {
                         self.iters += 1;
                         self.finish(
                             TerminationReason::SolverExit(MSG_ABNORMAL.into()),
@@ -918,7 +1099,7 @@ where
                         let kv = argmin::kv!(
                             "step" => 0.0;
                             "pg_norm" => pg0;
-                            "free" => free.len() as u64;
+                            "free" => nfree as u64;
                             "ls_evals" => ls_evals_total;
                             "restarts" => restarts;
                             "nonfinite" => self.nonfinite;
@@ -952,12 +1133,7 @@ where
                 self.skipped += 1;
             } else {
                 self.theta = dot(&y, &y) / sy;
-                self.s.push_back(s);
-                self.y.push_back(y);
-                if self.s.len() > self.m {
-                    self.s.pop_front();
-                    self.y.pop_front();
-                }
+                self.mem.push(s, y, sy);
                 updated = true;
             }
         }
@@ -979,6 +1155,38 @@ where
         match self.pending.take() {
             Some(reason) => TerminationStatus::Terminated(reason),
             None => TerminationStatus::NotTerminated,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic, irregular test vectors.
+    fn vector(seed: usize, n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| ((seed * 7 + i * 13) as f64 * 0.37).sin() + 0.1 * seed as f64)
+            .collect()
+    }
+
+    #[test]
+    fn kept_products_equal_recomputed_ones_after_the_memory_wraps() {
+        let (m, n) = (3, 5);
+        let mut mem = Memory::new(m);
+        for k in 0..7 {
+            let (s, y) = (vector(2 * k, n), vector(2 * k + 1, n));
+            let sy = dot(&s, &y);
+            mem.push(s, y, sy);
+            assert_eq!(mem.len(), (k + 1).min(m));
+            // The pairs kept are the newest ones, oldest first.
+            assert_eq!(mem.s[mem.len() - 1], vector(2 * k, n));
+            for i in 0..mem.len() {
+                for j in 0..=i {
+                    assert_eq!(mem.sy(i, j), dot(&mem.s[i], &mem.y[j]), "sy({i},{j})");
+                    assert_eq!(mem.ss(j, i), dot(&mem.s[j], &mem.s[i]), "ss({j},{i})");
+                }
+            }
         }
     }
 }
