@@ -229,6 +229,38 @@ fn forecast_plot_draws_both_series_the_training_shade_and_text() {
     assert!(black > 500, "text drawn: {black} px");
 }
 
+/// The region plot drawn by plotters' own bitmap backend, every glyph
+/// rasterized afresh: the reference for the cached text of `plot`.
+fn render_without_text_cache(key: RegionKey, train: usize) -> Vec<u8> {
+    use plotters::prelude::*;
+    let (data, result, forecast) = outbreak(key, train, HELD, FORECAST);
+    let (w, h) = plot::FORECAST_SIZE;
+    let mut buf = vec![0; w as usize * h as usize * 3];
+    plot::register_fonts().unwrap();
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        plot::draw_forecast(&root, &data, &result, &forecast).unwrap();
+        root.present().unwrap();
+    }
+    buf
+}
+
+#[test]
+fn cached_text_draws_the_same_pixels_as_plotters() {
+    // Forty regions on one thread: the first plot fills the text cache, the
+    // next reuse its legends and labels while adding a new title each, and
+    // together they overflow it, so it is emptied and refilled on the way.
+    for j in 0..40 {
+        let key = RegionKey::country(&format!("Region {j}"));
+        let train = TRAIN + j % 7;
+        let (data, result, forecast) = outbreak(key.clone(), train, HELD, FORECAST);
+        let cached =
+            plot::render_forecast_rgb(&data, &result, &forecast, plot::FORECAST_SIZE).unwrap();
+        let reference = render_without_text_cache(key, train);
+        assert!(cached == reference, "plot {j} differs from plotters' own");
+    }
+}
+
 #[test]
 fn report_md_explains_every_parameter_and_embeds_the_plot() {
     let tmp = tempfile::tempdir().unwrap();
