@@ -167,6 +167,46 @@ fn forecast_png_is_a_whole_png_of_the_promised_size_and_not_blank() {
     }
 }
 
+/// Decodes a PNG into its header and pixels (RGB, 8 bits per channel).
+fn decode_rgb_png(bytes: &[u8]) -> ((u32, u32), Vec<u8>) {
+    let decoder = png::Decoder::new(bytes);
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(frame.color_type, png::ColorType::Rgb, "colour type");
+    assert_eq!(frame.bit_depth, png::BitDepth::Eight, "bit depth");
+    pixels.truncate(frame.buffer_size());
+    ((frame.width, frame.height), pixels)
+}
+
+#[test]
+fn forecast_png_decodes_to_exactly_the_rendered_plot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = write_italy(tmp.path());
+    let (size, pixels) = decode_rgb_png(&std::fs::read(&files.forecast_png).unwrap());
+    assert_eq!(size, plot::FORECAST_SIZE);
+    // PNG is lossless: the file holds the picture drawn in memory, pixel for
+    // pixel (the plot is deterministic, so drawing it again gives the same).
+    let (data, result, forecast) = outbreak(italy(), TRAIN, HELD, FORECAST);
+    let rendered = plot::render_forecast_rgb(&data, &result, &forecast, size).unwrap();
+    assert!(
+        pixels == rendered,
+        "decoded PNG differs from the rendered plot"
+    );
+    // And that picture is the plot, not a blank: the three line colours,
+    // the training shade and white background are all there.
+    let count = |rgb: [u8; 3]| pixels.chunks(3).filter(|p| *p == rgb).count();
+    for (what, rgb) in [
+        ("cases", [31, 119, 180]),
+        ("deaths", [214, 39, 40]),
+        ("R(t)", [118, 66, 172]),
+        ("training shade", [228, 236, 246]),
+        ("background", [255, 255, 255]),
+    ] {
+        assert!(count(rgb) > 1_000, "{what} {rgb:?}: {} px", count(rgb));
+    }
+}
+
 #[test]
 fn forecast_plot_draws_both_series_the_training_shade_and_text() {
     let (data, result, forecast) = outbreak(italy(), TRAIN, HELD, FORECAST);
@@ -187,6 +227,38 @@ fn forecast_plot_draws_both_series_the_training_shade_and_text() {
     assert!(r > 1_000, "R(t) drawn: {r} px");
     // Text is anti-aliased glyphs in black; without a usable font there is none.
     assert!(black > 500, "text drawn: {black} px");
+}
+
+/// The region plot drawn by plotters' own bitmap backend, every glyph
+/// rasterized afresh: the reference for the cached text of `plot`.
+fn render_without_text_cache(key: RegionKey, train: usize) -> Vec<u8> {
+    use plotters::prelude::*;
+    let (data, result, forecast) = outbreak(key, train, HELD, FORECAST);
+    let (w, h) = plot::FORECAST_SIZE;
+    let mut buf = vec![0; w as usize * h as usize * 3];
+    plot::register_fonts().unwrap();
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        plot::draw_forecast(&root, &data, &result, &forecast).unwrap();
+        root.present().unwrap();
+    }
+    buf
+}
+
+#[test]
+fn cached_text_draws_the_same_pixels_as_plotters() {
+    // Forty regions on one thread: the first plot fills the text cache, the
+    // next reuse its legends and labels while adding a new title each, and
+    // together they overflow it, so it is emptied and refilled on the way.
+    for j in 0..40 {
+        let key = RegionKey::country(&format!("Region {j}"));
+        let train = TRAIN + j % 7;
+        let (data, result, forecast) = outbreak(key.clone(), train, HELD, FORECAST);
+        let cached =
+            plot::render_forecast_rgb(&data, &result, &forecast, plot::FORECAST_SIZE).unwrap();
+        let reference = render_without_text_cache(key, train);
+        assert!(cached == reference, "plot {j} differs from plotters' own");
+    }
 }
 
 #[test]
