@@ -11,9 +11,9 @@
 //! * `fit.json` — the [`FitResult`], written last: a region whose `fit.json`
 //!   exists and parses is complete, which is what `batch --resume` relies on.
 //!
-//! Every file goes through [`crate::io::write_atomic`] (or the same
-//! temp-file-and-rename dance for the PNG, whose encoder wants a path), so an
-//! interrupted run leaves whole files or none.
+//! Every file, the PNG included, goes through [`crate::io::write_atomic`]
+//! (a temp file, then a rename), so an interrupted run leaves whole files or
+//! none.
 //!
 //! For many regions, [`summary`] writes `summary.csv` and `summary.json`, and
 //! [`index`] builds the batch's self-contained `index.html`.
