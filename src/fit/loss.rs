@@ -221,21 +221,23 @@ impl ScoredDays {
         let Some(k) = day.checked_sub(self.first) else {
             return;
         };
-        self.add(sums, day, y);
         let w = self.weights[k];
-        // Cases = I + R + D and deaths = D, before clipping; a negative
-        // prediction is clipped to 0 and has no gradient.
+        // Cases = I + R + D and deaths = D, clipped at 0 for the value; a
+        // negative prediction has no gradient. One log1p each serves both
+        // (for p >= 0 the clipped and raw predictions are the same number).
         let p = y[2] + y[3] + y[4];
+        let e = self.log_cases[k] - p.max(0.0).ln_1p();
+        sums.cases += w * e * e;
         if p >= 0.0 {
-            let e = self.log_cases[k] - p.ln_1p();
             let coef = -2.0 * w * e / ((1.0 + p) * self.total);
             for (j, g) in sums.grad_cases.iter_mut().enumerate() {
                 *g += coef * (s[2][j] + s[3][j] + s[4][j]);
             }
         }
         let p = y[4];
+        let e = self.log_deaths[k] - p.max(0.0).ln_1p();
+        sums.deaths += w * e * e;
         if p >= 0.0 {
-            let e = self.log_deaths[k] - p.ln_1p();
             let coef = -2.0 * w * e / ((1.0 + p) * self.total);
             for (g, dp) in sums.grad_deaths.iter_mut().zip(s[4]) {
                 *g += coef * dp;

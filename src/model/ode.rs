@@ -45,9 +45,10 @@ pub const N_STATE: usize = 5;
 const N_RED: usize = 3;
 /// The parameters other than `theta`, whose sensitivities are integrated.
 const FREE: [usize; 6] = [0, 2, 3, 4, 5, 6];
-// The right-hand side and the L = 0 start below name L, D_rec and D_inc by
-// their places in FREE.
-const _: () = assert!(FREE[2] == 3 && FREE[4] == 5 && FREE[5] == 6);
+// The right-hand side and the L = 0 start below spell FREE out by place.
+const _: () = assert!(
+    FREE[0] == 0 && FREE[1] == 2 && FREE[2] == 3 && FREE[3] == 4 && FREE[4] == 5 && FREE[5] == 6
+);
 /// Reduced state plus its 3 x 6 sensitivities.
 const N_RED_AUG: usize = N_RED + N_RED * FREE.len();
 
@@ -232,7 +233,7 @@ impl Rhs<N_RED_AUG> for ReducedSensitivity {
         let g = s * i * m.inv_n;
         let (rho, alpha) = (m.rates.rho, m.rates.alpha);
         const P: usize = FREE.len();
-        let dbeta_free = FREE.map(|j| dbeta[j]);
+        let dbeta_free = [dbeta[0], dbeta[2], dbeta[3], dbeta[4], dbeta[5], dbeta[6]];
         let (ys, dys) = (&y[N_RED..], &mut dy[N_RED..]);
         for q in 0..P {
             let (se, si, sq) = (ys[q], ys[P + q], ys[2 * P + q]);
