@@ -103,7 +103,9 @@ pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
         };
         NaiveDate::parse_from_str(t, fmt).ok()
     } else {
-        NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()
+        // ISO dates through FromStr: a fixed item list instead of parsing the
+        // "%Y-%m-%d" format string on every cell (a fifth of loading time).
+        t.parse::<NaiveDate>().ok()
     }
 }
 
