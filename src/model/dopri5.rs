@@ -75,8 +75,9 @@ pub struct Control {
     pub atol: f64,
     /// Most steps (accepted + rejected).
     pub max_steps: u32,
-    /// The first `err_dims` components enter the error norm (unless the
-    /// system's [`Rhs::measured`] says otherwise).
+    /// The first `err_dims` components enter the error norm: the error
+    /// estimate is computed for them alone, and [`Rhs::measured`] may read
+    /// only them.
     pub err_dims: usize,
 }
 
@@ -313,7 +314,9 @@ pub fn integrate_days<const N: usize, F: Rhs<N>>(
             &[(A71, &k1), (A73, &k3), (A74, &k4), (A75, &k5), (A76, &k6)],
         );
         f.eval(&c6, &ynew, &mut k7);
-        for i in 0..N {
+        // Only the first `err_dims` components are measured; the rest of
+        // `err` stays 0 (for the sensitivity system, 18 of 21 components).
+        for i in 0..c.err_dims.min(N) {
             err[i] =
                 h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]);
         }

@@ -339,12 +339,14 @@ fn initial_state(population: f64, c0: f64) -> [f64; N_STATE] {
     [population - c0, 0.0, c0, 0.0, 0.0]
 }
 
+/// Integrator settings of the reduced systems, whose error is measured on
+/// the three reduced coordinates (rebuilt into five compartments).
 fn control(ode: &OdeSettings) -> Control {
     Control {
         rtol: ode.rtol,
         atol: ode.atol,
         max_steps: ode.max_steps,
-        err_dims: N_STATE,
+        err_dims: N_RED,
     }
 }
 
