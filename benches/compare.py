@@ -61,7 +61,24 @@ def last_line(text: str) -> str:
 
 
 def run_ours(binary: Path, region: pa.Region, data: Path, end: dt.date, timeout: float,
-             cases_only: bool) -> dict:
+             cases_only: bool, repeats: int = 1) -> dict:
+    """`seird-fit --country X [--province P] --json`, run `repeats` times (the
+    fit is deterministic; only its time varies on a shared machine): the run
+    with the median fit time, with every run's fit time alongside."""
+    runs = []
+    for _ in range(max(1, repeats)):
+        r = run_ours_once(binary, region, data, end, timeout, cases_only)
+        if r["status"] != "ok":
+            return r
+        runs.append(r)
+    runs.sort(key=lambda r: r["optimizer"]["seconds"])
+    chosen = runs[(len(runs) - 1) // 2]
+    chosen["fit_seconds_all"] = [r["optimizer"]["seconds"] for r in runs]
+    return chosen
+
+
+def run_ours_once(binary: Path, region: pa.Region, data: Path, end: dt.date, timeout: float,
+                  cases_only: bool) -> dict:
     """One `seird-fit --country X [--province P] --json` run, parsed."""
     head = {"name": region.name,
             "region": {"country": region.country, "province": region.province or None}}
@@ -97,7 +114,26 @@ def run_ours(binary: Path, region: pa.Region, data: Path, end: dt.date, timeout:
 
 
 def run_batch(binary: Path, data: Path, end: dt.date, names: list | None, jobs: int,
-              timeout: float) -> dict:
+              timeout: float, repeats: int = 1) -> dict:
+    """Wall time of `seird-fit batch` (the shell's view), run `repeats` times,
+    each into a fresh directory: the median is reported (these machines are
+    shared and noisy), with every run's time. Also what summary.csv says."""
+    walls = []
+    out = {}
+    for _ in range(max(1, repeats)):
+        one = run_batch_once(binary, data, end, names, jobs, timeout)
+        if one.get("status") != "ok":
+            return one
+        walls.append(one["wall_seconds"])
+        out = one
+    out["wall_seconds_all"] = walls
+    out["wall_seconds"] = statistics.median(walls)
+    out["wall_seconds_min"] = min(walls)
+    return out
+
+
+def run_batch_once(binary: Path, data: Path, end: dt.date, names: list | None, jobs: int,
+                   timeout: float) -> dict:
     """Wall time of one `seird-fit batch` run (the shell's view), and what its
     summary.csv says."""
     with tempfile.TemporaryDirectory(prefix="seird-batch-") as tmp:
@@ -338,6 +374,10 @@ def main(argv=None) -> int:
     p.add_argument("--timeout", type=float, default=120.0, help="prior-art seconds per region")
     p.add_argument("--ours-timeout", type=float, default=120.0)
     p.add_argument("--batch-timeout", type=float, default=600.0)
+    p.add_argument("--ours-repeats", type=int, default=3,
+                   help="runs of each of our fits; the median fit time is reported")
+    p.add_argument("--batch-repeats", type=int, default=5,
+                   help="runs of the whole batch; the median wall time is reported")
     p.add_argument("--eval-repeats", type=int, default=50)
     p.add_argument("--jobs", type=int, default=2, help="--jobs of our batch runs")
     p.add_argument("--cases-only", action="store_true")
@@ -380,7 +420,8 @@ def main(argv=None) -> int:
         if problem:
             ours[key] = {"name": regions[key].name, "status": "not run", "error": problem}
             continue
-        r = run_ours(args.bin, regions[key], args.data, args.end, args.ours_timeout, args.cases_only)
+        r = run_ours(args.bin, regions[key], args.data, args.end, args.ours_timeout, args.cases_only,
+                     args.ours_repeats)
         ours[key] = r
         if r["status"] != "ok":
             print(f"compare: seird-fit {regions[key].name}: {r['status']}: {r.get('error', '')}",
@@ -389,7 +430,8 @@ def main(argv=None) -> int:
     if not problem:
         batch_sample = run_batch(args.bin, args.data, args.end,
                                  [regions[k].name for k in keys12 + sample], args.jobs, args.batch_timeout)
-        batch_all = run_batch(args.bin, args.data, args.end, None, args.jobs, args.batch_timeout)
+        batch_all = run_batch(args.bin, args.data, args.end, None, args.jobs, args.batch_timeout,
+                              args.batch_repeats)
 
     # One evaluator for both.
     for table in (prior, ours):
@@ -445,6 +487,11 @@ def main(argv=None) -> int:
               f"{pa.TIGHT_RTOL:g}, atol {pa.TIGHT_ATOL:g} on fractions, accurate to ~1e-10), and "
               "the verdict uses the re-scored numbers.")
     md.append("")
+    md.append(f"Timing on a shared machine moves by tens of percent from run to run, so each of our fits "
+              f"is run {args.ours_repeats} times and the batch {args.batch_repeats} times, and the medians are "
+              f"reported (the fits are deterministic: every run gives the same result). The prior art's "
+              f"times are single runs of fits that take seconds.")
+    md.append("")
     md.append("## Targets (issue 7)")
     md.append("")
     md.append("| target | wanted | reached |")
@@ -461,7 +508,8 @@ def main(argv=None) -> int:
                  f"({s12['better']} better, {s12['equal']} equal, {s12['worse']} worse)"
                  if s12["ours_ok"] else "not measured") + " |")
     md.append(f"| whole batch of eligible regions, 2 cores | < {TARGET_BATCH_SECONDS:g} s wall | "
-              + (f"{batch_all['wall_seconds']:.2f} s for {batch_all.get('regions', '?')} regions "
+              + (f"{batch_all['wall_seconds']:.2f} s (median of {len(batch_all.get('wall_seconds_all') or [1])} runs) "
+                 f"for {batch_all.get('regions', '?')} regions "
                  f"in summary.csv ({n_eligible} eligible by the prior art's rule) "
                  f"(`{batch_all['command']}`)" if batch_all and batch_all.get("status") == "ok" else
                  "not measured" + (f": {batch_all.get('error') or batch_all.get('status')}" if batch_all else ""))
@@ -521,7 +569,10 @@ def main(argv=None) -> int:
         if b is None:
             continue
         if b.get("status") == "ok":
-            md.append(f"- ours, batch of {label}: {b['wall_seconds']:.3f} s wall "
+            runs = b.get("wall_seconds_all") or [b["wall_seconds"]]
+            spread = (f", median of {len(runs)} runs: " + ", ".join(f"{w:.2f}" for w in runs) + " s"
+                      if len(runs) > 1 else "")
+            md.append(f"- ours, batch of {label}: {b['wall_seconds']:.3f} s wall{spread} "
                       f"(`{b['command']}`; summary.csv rows: {b.get('regions', '?')}, ok: {b.get('ok', '?')})")
         else:
             md.append(f"- ours, batch of {label}: {b.get('status')}: {b.get('error', '')} (`{b['command']}`)")
