@@ -56,7 +56,7 @@ fn benches(c: &mut Criterion) {
     let x0 = start.to_array().to_vec();
 
     c.bench_function("loss/italy", |b| {
-        let obj = SeirdObjective::new(&italy, &cfg);
+        let obj = SeirdObjective::new(&italy, &cfg).expect("valid bounds");
         b.iter(|| obj.loss(&start).expect("solves"))
     });
     for g in [
@@ -69,7 +69,7 @@ fn benches(c: &mut Criterion) {
         c.bench_function(&format!("gradient/italy/{}", g.name()), |b| {
             // A fresh objective per gradient, so its one-point cache cannot help.
             b.iter_batched(
-                || SeirdObjective::new(&italy, &cfg),
+                || SeirdObjective::new(&italy, &cfg).expect("valid bounds"),
                 |obj| obj.gradient(&x0).expect("gradient"),
                 BatchSize::SmallInput,
             )

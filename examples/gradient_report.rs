@@ -74,6 +74,7 @@ fn rescore(data: &TrainingData, r: &FitResult) -> f64 {
         solver: OdeSolver::Native,
     };
     SeirdObjective::new(data, &cfg)
+        .expect("valid bounds")
         .loss(&r.params)
         .map(|l| l.msle)
         .unwrap_or(f64::NAN)

@@ -145,3 +145,16 @@ fn a_start_point_outside_the_box_is_a_config_error() {
     let e = fit(&data, &cfg).unwrap_err().to_string();
     assert!(e.contains("start.theta"), "{e}");
 }
+
+#[test]
+fn an_objective_with_bounds_that_are_not_a_box_is_a_config_error() {
+    let data = common::synthetic(&Params::DEFAULT_START, 1e6, 3.0, 30, false);
+    let mut cfg = FitConfig::default();
+    // Lower above upper for theta.
+    cfg.bounds.lower.theta = 0.2;
+    let err = seird_fit::fit::SeirdObjective::new(&data, &cfg).unwrap_err();
+    assert!(matches!(err, FitError::Config(_)), "{err:?}");
+    assert!(err.to_string().contains("bounds"), "{err}");
+    // The default box is one.
+    assert!(seird_fit::fit::SeirdObjective::new(&data, &FitConfig::default()).is_ok());
+}

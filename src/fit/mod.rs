@@ -327,7 +327,7 @@ pub fn start_points(config: &FitConfig) -> Vec<Params> {
 }
 
 fn run_lbfgsb(data: &TrainingData, config: &FitConfig, start: &Params) -> Result<Run, FitError> {
-    let objective = SeirdObjective::new(data, config);
+    let objective = SeirdObjective::new(data, config)?;
     let bounds = objective.bounds().clone();
     // A start point where the model cannot be solved is an error naming it,
     // not a huge cost.

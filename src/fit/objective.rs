@@ -16,7 +16,7 @@ use argmin::core::{CostFunction, Error as ArgminError, Gradient};
 use super::loss::{LossSums, LossValue, Observed, ScoredDays};
 use super::{FitConfig, GradientMethod};
 use crate::data::TrainingData;
-use crate::error::SolveError;
+use crate::error::{ConfigError, FitError, SolveError};
 use crate::model::{
     for_each_day, for_each_day_with_sensitivities, simulate, Params, Trajectory, N_PARAMS,
 };
@@ -44,15 +44,26 @@ pub struct SeirdObjective<'a> {
 
 impl<'a> SeirdObjective<'a> {
     /// The objective for `data` under `config` (bounds, loss, ODE settings
-    /// and gradient method are taken from it).
-    pub fn new(data: &'a TrainingData, config: &FitConfig) -> Self {
+    /// and gradient method are taken from it). Bounds that do not form a
+    /// box (NaN, or a lower bound above its upper bound) are an error.
+    pub fn new(data: &'a TrainingData, config: &FitConfig) -> Result<Self, FitError> {
         let bounds = Bounds::new(
             config.bounds.lower.to_array().to_vec(),
             config.bounds.upper.to_array().to_vec(),
         )
-        // Unreachable for a validated config: finite bounds, lower <= upper.
-        .unwrap_or_else(|_| Bounds::unbounded(N_PARAMS));
-        SeirdObjective {
+        .map_err(|e| {
+            FitError::Config(ConfigError::Invalid {
+                origin: "configuration".into(),
+                key: "bounds".into(),
+                value: format!(
+                    "lower [{}], upper [{}]",
+                    config.bounds.lower.describe(),
+                    config.bounds.upper.describe()
+                ),
+                problem: e.to_string(),
+            })
+        })?;
+        Ok(SeirdObjective {
             data,
             config: *config,
             bounds,
@@ -64,7 +75,7 @@ impl<'a> SeirdObjective<'a> {
                 },
             ),
             tally: RefCell::new(Tally::default()),
-        }
+        })
     }
 
     /// The parameter box.

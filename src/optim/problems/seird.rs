@@ -112,7 +112,7 @@ impl SeirdProblem {
                 data.deaths.len()
             )));
         }
-        let bounds = SeirdObjective::new(&data, &config).bounds().clone();
+        let bounds = SeirdObjective::new(&data, &config)?.bounds().clone();
         Ok(SeirdProblem {
             data,
             config,
@@ -192,10 +192,11 @@ impl SeirdProblem {
                 return Ok((*f, g.clone()));
             }
         }
-        // Building the objective is cheap (it borrows the data and copies
-        // the config); keeping one alive would make this struct
-        // self-referential, so the one-point cache lives here instead.
-        let objective = SeirdObjective::new(&self.data, &self.config);
+        // Building the objective is cheap next to the solve (it borrows the
+        // data, copies the config and takes log1p of the 20 scored days);
+        // keeping one alive would make this struct self-referential, so the
+        // one-point cache lives here instead.
+        let objective = SeirdObjective::new(&self.data, &self.config)?;
         *self.solves.borrow_mut() += 1;
         let (f, g) = match objective.loss_and_gradient(&Params::from_slice(x)) {
             Ok((v, g)) => (v.msle, g.to_vec()),
