@@ -1,17 +1,25 @@
-//! A Dormand-Prince 5(4) integrator with daily dense output, for the
-//! 40-dimensional state + sensitivity system.
+//! A Dormand-Prince 5(4) integrator with daily dense output, for the SEIRD
+//! system and its forward sensitivities (both in the reduced coordinates of
+//! [`super::ode`]).
 //!
-//! Hand-written because `ode_solvers`' Dopri5 (used for every plain solve)
-//! cannot do two things this system needs, measured on the Italy fit
+//! Hand-written because `ode_solvers`' Dopri5 (still selectable with
+//! `ode.solver = "ode-solvers"`, and the reference tests/model.rs compares
+//! against) cannot do what these systems need, measured on the Italy fit
 //! (`cargo bench --bench loss`, `perf record`):
 //!
-//! * error control on a subset of the components: sensitivities follow the
-//!   state's steps (as CVODES does with `errconS = false`) instead of
-//!   forcing smaller ones; the gradient stays consistent with the loss to
-//!   the tolerance (tests/model.rs checks it against central differences);
-//! * stepping without allocation and per-stage copies: 53% of a fit's time
-//!   was spent inside `ode_solvers`' `integrate_core` around a right-hand
-//!   side that took 10%.
+//! * error control on chosen components, measured through a map
+//!   ([`Rhs::measured`]): sensitivities follow the state's steps (as CVODES
+//!   does with `errconS = false`) instead of forcing smaller ones, and a
+//!   system solved in reduced coordinates measures the compartments of the
+//!   full one, so it takes the same steps; the gradient stays consistent
+//!   with the loss to the tolerance (tests/model.rs checks it against
+//!   central differences);
+//! * the time-only part of the right-hand side (`beta(t)`: a `ln` and an
+//!   `exp`) computed for a step's stage times together ([`Rhs::coef`]);
+//! * handing out only the days the loss reads, without allocating;
+//! * stepping without per-stage copies: 53% of a fit's time was spent
+//!   inside `ode_solvers`' `integrate_core` around a right-hand side that
+//!   took 10%.
 //!
 //! The method, coefficients, dense output and step-size controller are
 //! those of Hairer's `DOPRI5` (also what `ode_solvers` implements).
