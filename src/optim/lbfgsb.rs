@@ -1310,6 +1310,10 @@ where
             })
             .collect();
         self.reset_memory();
+        // formk's kept products start from zero in every run, as the
+        // Fortran workspace does (its stale-product path reads them), so a
+        // solver that is run again repeats its first run.
+        self.kmat = SubspaceK::new(self.mem.m);
         self.iters = 0;
         self.evals = 0;
         self.pending = None;
