@@ -12,13 +12,20 @@
 //!    segment by segment. `B = theta I - W M W'` is the compact
 //!    limited-memory BFGS matrix with `W = [Y, theta S]` and
 //!    `M = [[-D, L'], [L, theta S'S]]^-1` (`D` the diagonal and `L` the
-//!    strictly lower triangle of `S'Y`), so each segment costs `O(m^2)`.
-//!    Variables that reached a bound at the Cauchy point are held there.
+//!    strictly lower triangle of `S'Y`). `M` is never formed: it is applied
+//!    through the `m x m` Cholesky factor of `T = theta S'S + L D^-1 L'`,
+//!    so each segment costs `O(m^2)`. Variables that reached a bound at the
+//!    Cauchy point are held there.
 //! 2. **Subspace minimization** over the free variables `F` (direct primal
 //!    method): the Newton step of the model restricted to `F`,
 //!    `d = B_F^-1 r` with `r = -Z'(g + B (x_c - x_k))`, computed with the
 //!    Sherman-Morrison-Woodbury formula
-//!    `B_F^-1 = I/theta + W_F (M^-1 - W_F'W_F/theta)^-1 W_F' / theta^2`.
+//!    `B_F^-1 = I/theta + W_F K^-1 W_F' / theta^2`,
+//!    `K = M^-1 - W_F'W_F/theta`. `K` is indefinite; it is built block by
+//!    block and factored as `L E L'`, `E = diag(-I, I)`, by two `m x m`
+//!    Cholesky factorisations. If a factorisation fails (not positive
+//!    definite), the memory is cleared and the iteration starts again from
+//!    the steepest-descent model, as the Fortran code does.
 //! 3. **The 2011 correction** (Morales and Nocedal): the subspace minimiser
 //!    is projected onto the box; if that projected point is not a descent
 //!    direction from `x_k`, fall back to the longest feasible step along
@@ -93,6 +100,25 @@
 //!   ACM TOMS 23 (1997), 550-560.
 //! * J. L. Morales and J. Nocedal, "Remark on Algorithm 778", ACM TOMS 38
 //!   (2011), article 7.
+//! * R. H. Byrd, J. Nocedal and R. B. Schnabel, "Representations of
+//!   quasi-Newton matrices and their use in limited memory methods",
+//!   Mathematical Programming 63 (1994), 129-156 (the compact form).
+//!
+//! Each part mirrors a routine of `lbfgsb.f` 3.0 (the 2011 code that scipy
+//! ships, translated to C since scipy 1.15), in the same order of
+//! operations where that decides the rounding:
+//!
+//! | here | Fortran |
+//! |------|---------|
+//! | `cauchy` | `cauchy` (breakpoints sorted instead of a heap) |
+//! | `formt` in `refresh_compact` | `formt` (`T`, `dpofa`) |
+//! | `Compact::bmv` | `bmv` (`M v` with two `dtrsl`) |
+//! | `SubspaceK::freev` | `freev` (entering and leaving variables) |
+//! | `SubspaceK::formk` | `formk` (`wn1` kept and updated, `K = L E L'`) |
+//! | `subspace_min` | `cmprlb` and `subsm` (with the 2011 projection) |
+//! | `line_search` | `lnsrlb` with `dcsrch` |
+//! | `Memory::push` | `matupd` |
+//! | `dpofa`, `dtrsl` (in `linalg`) | LINPACK `dpofa`, `dtrsl` |
 
 // Matrix code reads best with explicit indices (a[i][j], h[i][j]).
 #![allow(clippy::needless_range_loop)]
@@ -104,7 +130,7 @@ use argmin::core::{
     TerminationStatus, KV,
 };
 
-use super::linalg::{dot, Lu, Matrix};
+use super::linalg::{dot, dpofa, dtrsl, dtrsl_trans};
 use super::line_search::{Dcsrch, Task};
 use super::{Bounds, OptimError};
 
@@ -165,6 +191,8 @@ pub struct LBFGSB {
     /// The compact form of `mem`, rebuilt at the start of each iteration
     /// into the same buffers.
     cm: Compact,
+    /// `K` of the subspace step and its factor.
+    kmat: SubspaceK,
     scratch: Scratch,
     /// Completed iterations (the Fortran `iter`; the first step depends on it).
     iters: u64,
@@ -206,6 +234,11 @@ struct Memory {
     sy: Vec<f64>,
     /// `s_i's_j` at `ss[i * m + j]`, kept for `i <= j`.
     ss: Vec<f64>,
+    /// Pairs added since the memory was last cleared (`iupdat`); more than
+    /// `m` means the last one pushed out the oldest.
+    updates: usize,
+    /// Whether the last iteration added a pair (`updatd`).
+    updated: bool,
 }
 
 impl Memory {
@@ -216,6 +249,8 @@ impl Memory {
             y: VecDeque::with_capacity(m + 1),
             sy: vec![0.0; m * m],
             ss: vec![0.0; m * m],
+            updates: 0,
+            updated: false,
         }
     }
 
@@ -230,6 +265,8 @@ impl Memory {
     fn clear(&mut self) {
         self.s.clear();
         self.y.clear();
+        self.updates = 0;
+        self.updated = false;
     }
 
     fn sy(&self, i: usize, j: usize) -> f64 {
@@ -264,28 +301,91 @@ impl Memory {
         self.ss[k * m + k] = dot(&s, &s);
         self.s.push_back(s);
         self.y.push_back(y);
+        self.updates += 1;
+        self.updated = true;
     }
 }
 
-/// The compact representation `B = theta I - W M W'` for the current memory.
+/// The compact representation `B = theta I - W M W'` of the current memory,
+/// `W = [Y, theta S]`, with the middle matrix `M` held the way the Fortran
+/// code holds it (`formt`): `M^-1 = [[-D, L'], [L, theta S'S]]` factors as
+///
+/// ```text
+/// M^-1 = [  D^(1/2)      0 ] [ -D^(1/2)   D^(-1/2) L' ]
+///        [ -L D^(-1/2)   J ] [  0         J'          ]
+/// ```
+///
+/// with `J J'` the Cholesky factorisation of the positive definite
+/// `T = theta S'S + L D^-1 L'`. Applying `M` ([`Compact::bmv`]) is then two
+/// `col x col` triangular solves instead of a `2col x 2col` LU
+/// factorisation and solve.
 #[derive(Debug, Clone, Default)]
 struct Compact {
     col: usize,
     theta: f64,
-    /// `W = [Y, theta S]` stored by rows (`n x 2col`): the Cauchy search and
-    /// the subspace step read one row per variable, so a row is a slice.
-    w: Vec<f64>,
-    /// `M^-1 = [[-D, L'], [L, theta S'S]]`, size `2 col`.
-    minv: Matrix,
-    /// Its factorisation, to apply `M`.
-    m_lu: Lu,
+    /// `[Y | S]` stored by rows (`n x 2col`), unscaled like the Fortran
+    /// `wy` and `ws`: the Cauchy search, `cmprlb`, `formk` and `subsm` read
+    /// one row per variable, so a row is a slice.
+    ys: Vec<f64>,
+    /// `s_i'y_j` for `j <= i` (`D` and `L`), row-major `col x col`.
+    sy: Vec<f64>,
+    /// `sqrt(s_i'y_i)`, the diagonal of `D^(1/2)`.
+    sqrt_d: Vec<f64>,
+    /// `J'`: the upper Cholesky factor of `T`, column-major `col x col`
+    /// (the Fortran `wt`).
+    jt: Vec<f64>,
 }
 
 impl Compact {
-    /// Row `i` of `W = [Y, theta S]`.
-    fn w_row(&self, i: usize) -> &[f64] {
+    /// Row `i` of `[Y | S]`.
+    fn ys_row(&self, i: usize) -> &[f64] {
         let k2 = 2 * self.col;
-        &self.w[i * k2..(i + 1) * k2]
+        &self.ys[i * k2..(i + 1) * k2]
+    }
+
+    fn sy(&self, i: usize, j: usize) -> f64 {
+        self.sy[i * self.col + j]
+    }
+
+    /// `p = M v` for `v` and `p` of length `2 col` (`bmv`), by the two
+    /// block-triangular solves of the factorisation in the type's docs:
+    ///
+    /// 1. `[D^(1/2), 0; -L D^(-1/2), J] [p1; p2] = [v1; v2]`, i.e.
+    ///    `J p2 = v2 + L D^-1 v1` and `p1 = D^(-1/2) v1`;
+    /// 2. `[-D^(1/2), D^(-1/2) L'; 0, J'] [p1; p2] = [p1; p2]`, i.e.
+    ///    `J' p2 = p2` and `p1 = -D^(-1/2) p1 + D^-1 L' p2`.
+    ///
+    /// Operations are in the Fortran order, so the rounding is its.
+    fn bmv(&self, v: &[f64], p: &mut [f64]) {
+        let col = self.col;
+        if col == 0 {
+            return;
+        }
+        let (v1, v2) = v[..2 * col].split_at(col);
+        let (p1, p2) = p[..2 * col].split_at_mut(col);
+        p2[0] = v2[0];
+        for i in 1..col {
+            let mut sum = 0.0;
+            for k in 0..i {
+                sum += self.sy(i, k) * v1[k] / self.sy(k, k);
+            }
+            p2[i] = v2[i] + sum;
+        }
+        dtrsl_trans(&self.jt, col, col, p2);
+        for i in 0..col {
+            p1[i] = v1[i] / self.sqrt_d[i];
+        }
+        dtrsl(&self.jt, col, col, p2);
+        for i in 0..col {
+            p1[i] = -p1[i] / self.sqrt_d[i];
+        }
+        for i in 0..col {
+            let mut sum = 0.0;
+            for k in i + 1..col {
+                sum += self.sy(k, i) * p2[k] / self.sy(i, i);
+            }
+            p1[i] += sum;
+        }
     }
 }
 
@@ -303,24 +403,25 @@ struct Scratch {
     p: Vec<f64>,
     /// The Cauchy direction, zeroed as variables reach their bounds.
     d: Vec<f64>,
+    /// The row of `W` of a breakpoint's variable (`wbp`).
+    wbp: Vec<f64>,
     /// `M v` for the current `v` (size `2 col`).
     mv: Vec<f64>,
     /// Breakpoints `(t, variable)` of the Cauchy path.
     breaks: Vec<(f64, usize)>,
-    /// The free variables at the Cauchy point.
+    /// The free variables at the Cauchy point, in increasing order.
     free: Vec<usize>,
+    /// The variables held at a bound at the Cauchy point, in decreasing
+    /// order (the order of the Fortran `index(nfree+1..n)`, whose sums
+    /// `formk` mirrors).
+    active: Vec<usize>,
     /// The reduced gradient of the model at the Cauchy point, one entry
     /// per free variable.
     r: Vec<f64>,
     /// The subspace step, one entry per free variable.
     du: Vec<f64>,
-    /// `W_F'r`.
-    wtr: Vec<f64>,
-    /// `W_F'W_F` (upper triangle).
-    gram: Vec<f64>,
-    /// `K = M^-1 - W_F'W_F / theta` and its factorisation.
-    k: Matrix,
-    k_lu: Lu,
+    /// `W'Z r`, then `K^-1 W'Z r`.
+    wv: Vec<f64>,
     /// The point the line search aims at.
     xhat: Vec<f64>,
 }
@@ -344,6 +445,7 @@ impl LBFGSB {
             max_ls: 20,
             max_evals: 15000,
             mem: Memory::new(10),
+            kmat: SubspaceK::new(10),
             theta: 1.0,
             iwhere: vec![Where::Free; n],
             cm: Compact::default(),
@@ -372,6 +474,7 @@ impl LBFGSB {
             return Err(Self::invalid("m", m, "must be at least 1"));
         }
         self.mem = Memory::new(m);
+        self.kmat = SubspaceK::new(m);
         Ok(self)
     }
 
@@ -441,6 +544,7 @@ impl LBFGSB {
 
     fn reset_memory(&mut self) {
         self.mem.clear();
+        self.kmat.factored = false;
         self.theta = 1.0;
     }
 
@@ -463,46 +567,34 @@ impl LBFGSB {
         Ok(Eval { x, f, g })
     }
 
-    /// Rebuilds `self.cm` (`W`, `M^-1` and its factorisation) from the
-    /// stored pairs and their kept inner products; `false` when `M^-1` is
-    /// singular. The memory must not be empty.
+    /// Rebuilds `self.cm` from the stored pairs and their kept inner
+    /// products, factoring `T` (`formt`); `false` when `T` is not positive
+    /// definite, which the Fortran code answers by clearing the memory.
+    /// The memory must not be empty.
     fn refresh_compact(&mut self) -> bool {
         let mem = &self.mem;
         let col = mem.len();
         let k2 = 2 * col;
         let n = mem.s[0].len();
-        let theta = self.theta;
         let cm = &mut self.cm;
         cm.col = col;
-        cm.theta = theta;
-        let minv = &mut cm.minv;
-        minv.reset(k2);
+        cm.theta = self.theta;
+        zero(&mut cm.sy, col * col);
         for i in 0..col {
-            for j in 0..col {
-                if i == j {
-                    minv.set(i, i, -mem.sy(i, i));
-                } else if i > j {
-                    // L (lower-left block) and L' (upper-right block).
-                    let sy = mem.sy(i, j);
-                    minv.set(col + i, j, sy);
-                    minv.set(j, col + i, sy);
-                }
-                if i <= j {
-                    let ss = theta * mem.ss(i, j);
-                    minv.set(col + i, col + j, ss);
-                    minv.set(col + j, col + i, ss);
-                }
+            for j in 0..=i {
+                cm.sy[i * col + j] = mem.sy(i, j);
             }
         }
-        cm.w.clear();
-        cm.w.resize(n * k2, 0.0);
-        for (i, row) in cm.w.chunks_exact_mut(k2).enumerate() {
+        cm.sqrt_d.clear();
+        cm.sqrt_d.extend((0..col).map(|i| mem.sy(i, i).sqrt()));
+        zero(&mut cm.ys, n * k2);
+        for (i, row) in cm.ys.chunks_exact_mut(k2).enumerate() {
             for (j, (s, y)) in mem.s.iter().zip(&mem.y).enumerate() {
                 row[j] = y[i];
-                row[col + j] = theta * s[i];
+                row[col + j] = s[i];
             }
         }
-        cm.m_lu.factor(&cm.minv)
+        formt(mem, self.theta, &mut cm.jt)
     }
 
     /// The More-Thuente search along `d = xhat - x` (`lnsrlb`).
@@ -617,6 +709,30 @@ fn copy(buf: &mut Vec<f64>, v: &[f64]) {
     buf.extend_from_slice(v);
 }
 
+/// `formt`: the upper triangle of `T = theta S'S + L D^-1 L'` into `jt`
+/// (column-major `col x col`), factored in place into `J'` with `T = J J'`
+/// (`dpofa`). `false` when `T` is not positive definite.
+///
+/// `(L D^-1 L')_ij = sum_{k < min(i, j)} (s_i'y_k)(s_j'y_k) / s_k'y_k`, and
+/// the first row is `theta S'S` alone (`L`'s first row is zero).
+fn formt(mem: &Memory, theta: f64, jt: &mut Vec<f64>) -> bool {
+    let col = mem.len();
+    zero(jt, col * col);
+    for j in 0..col {
+        jt[j * col] = theta * mem.ss(0, j);
+    }
+    for i in 1..col {
+        for j in i..col {
+            let mut ddum = 0.0;
+            for k in 0..i {
+                ddum += mem.sy(i, k) * mem.sy(j, k) / mem.sy(k, k);
+            }
+            jt[i + j * col] = ddum + theta * mem.ss(i, j);
+        }
+    }
+    dpofa(jt, col, col)
+}
+
 /// The generalized Cauchy point (`cauchy` of the Fortran code) into
 /// `ws.xcp`, with `ws.c = W'(xcp - x)`; returns the number of segments
 /// searched. Updates `iwhere` to the variables held at bounds.
@@ -637,6 +753,7 @@ fn cauchy(
         c,
         p,
         d,
+        wbp,
         mv,
         breaks,
         ..
@@ -681,8 +798,9 @@ fn cauchy(
         d[i] = neggi;
         f1 -= neggi * neggi;
         if let Some(cm) = cm {
-            // p = W'd, accumulated row by row.
-            for (pj, wj) in p.iter_mut().zip(cm.w_row(i)) {
+            // p = [Y'd, S'd], accumulated row by row; the S half is scaled
+            // by theta once d is complete, as in the Fortran code.
+            for (pj, wj) in p.iter_mut().zip(cm.ys_row(i)) {
                 *pj += wj * neggi;
             }
         }
@@ -697,6 +815,9 @@ fn cauchy(
             }
         }
     }
+    for pj in &mut p[col..] {
+        *pj *= theta;
+    }
     if breaks.is_empty() && n_unbroken == 0 {
         return 0;
     }
@@ -705,7 +826,7 @@ fn cauchy(
     let mut f2 = -theta * f1;
     let f2_org = f2;
     if let Some(cm) = cm {
-        cm.m_lu.solve_into(p, mv);
+        cm.bmv(p, mv);
         f2 -= dot(mv, p);
     }
     let mut dtm = -f1 / f2;
@@ -752,12 +873,16 @@ fn cauchy(
             for (cj, pj) in c.iter_mut().zip(p.iter()) {
                 *cj += dt * pj;
             }
-            let wrow = cm.w_row(ibp);
-            cm.m_lu.solve_into(wrow, mv);
+            // wbp = the row of W = [Y, theta S] of variable ibp.
+            let row = cm.ys_row(ibp);
+            wbp.clear();
+            wbp.extend_from_slice(&row[..col]);
+            wbp.extend(row[col..].iter().map(|s| theta * s));
+            cm.bmv(wbp, mv);
             let wmc = dot(c, mv);
             let wmp = dot(p, mv);
-            let wmw = dot(wrow, mv);
-            for (pj, wj) in p.iter_mut().zip(wrow) {
+            let wmw = dot(wbp, mv);
+            for (pj, wj) in p.iter_mut().zip(wbp.iter()) {
                 *pj -= dibp * wj;
             }
             f1 += dibp * wmc;
@@ -789,11 +914,235 @@ fn cauchy(
     nseg
 }
 
+/// The matrix `K` of the subspace step and its factorisation (`formk`),
+/// with the state the Fortran code keeps for it from one iteration to the
+/// next: the inner products it is assembled from (`wn1`), the factor
+/// itself (`wn`) and the free set it was last measured against (`index`).
+///
+/// ```text
+/// K = [ -D - Y'ZZ'Y / theta   L_a' - R_z'  ]      E = [ -I  0 ]
+///     [ L_a - R_z             theta S'AA'S ],         [  0  I ],
+/// ```
+///
+/// with `Z` the free and `A` the active variables at the Cauchy point,
+/// `L_a` the strictly lower triangle of `S'AA'Y` and `R_z` the upper
+/// triangle (with the diagonal) of `S'ZZ'Y`. `K` equals
+/// `M^-1 - W_F'W_F / theta`, but built from these blocks, each an inner
+/// product over its own variables, nothing is lost to cancellation (with
+/// no active variable the `S'AA'S` block is exactly zero). It is factored
+/// as `K = L E L'`, `L` block lower triangular, by two `col x col`
+/// Cholesky factorisations (see [`SubspaceK::formk`]).
+///
+/// # The reference code's bookkeeping, kept on purpose
+///
+/// `wn1` is updated, not recomputed: when the memory gains a pair, its
+/// newest row and column are formed over the current free and active
+/// sets; the older entries are corrected by the variables that entered or
+/// left the free set since the previous iteration (`freev`). The Fortran
+/// code measures those changes against the free set of the previous
+/// *iteration*, but skips `formk` in an iteration where no variable is
+/// free; the next update is then made against a set `wn1` was never formed
+/// for. `tridiag20_mixed` in `tests/optim.rs` meets this: with one pair
+/// in memory and no free variable, then a second pair and three free
+/// variables, `S'AA'S` gets a zero where `s_1's_1` belongs, the second
+/// factorisation fails and the memory is cleared. Doing the same as the
+/// reference keeps our iterates (and scipy's counts) in step with it; the
+/// price is a steepest-descent restart, which is also what the reference
+/// pays.
+#[derive(Debug, Clone, Default)]
+struct SubspaceK {
+    /// Capacity of the memory (the stride of the `wn1` blocks).
+    m: usize,
+    /// `Y'ZZ'Y` (lower triangle), row-major `m x m`.
+    yzy: Vec<f64>,
+    /// `S'AA'S` (lower triangle), row-major `m x m`.
+    sas: Vec<f64>,
+    /// `L_a + R_z`: `s_i'AA'y_j` for `j < i` and `s_i'ZZ'y_j` for `j >= i`,
+    /// row-major `m x m`.
+    lr: Vec<f64>,
+    /// `L'` of `K = L E L'`: upper triangle, column-major `2col x 2col`.
+    wn: Vec<f64>,
+    /// Whether `wn` holds the factor of the current `K`.
+    factored: bool,
+    /// The free set of the last `freev` (`index(1..nfree)`), by variable.
+    was_free: Vec<bool>,
+    /// Variables that entered (`indx2(1..nenter)`) and left
+    /// (`indx2(ileave..n)`) the free set at the last `freev`, each in
+    /// decreasing order as the Fortran code lists them.
+    entered: Vec<usize>,
+    left: Vec<usize>,
+}
+
+impl SubspaceK {
+    fn new(m: usize) -> Self {
+        SubspaceK {
+            m,
+            yzy: vec![0.0; m * m],
+            sas: vec![0.0; m * m],
+            lr: vec![0.0; m * m],
+            ..SubspaceK::default()
+        }
+    }
+
+    /// `freev`: records the free set at the Cauchy point and, when `count`
+    /// (after the first iteration, with bounds), which variables entered
+    /// or left it since the last call. Returns whether any did.
+    fn freev(&mut self, iwhere: &[Where], count: bool) -> bool {
+        self.entered.clear();
+        self.left.clear();
+        let n = iwhere.len();
+        self.was_free.resize(n, false);
+        for i in (0..n).rev() {
+            let free = iwhere[i].is_free();
+            if count && free && !self.was_free[i] {
+                self.entered.push(i);
+            } else if count && !free && self.was_free[i] {
+                self.left.push(i);
+            }
+            self.was_free[i] = free;
+        }
+        !self.entered.is_empty() || !self.left.is_empty()
+    }
+
+    /// `formk`: brings `wn1` up to date for the memory `cm` and the free
+    /// and active sets `free` (increasing) and `active` (decreasing), then
+    /// assembles and factors `K` into `wn`. `updated`: the memory gained a
+    /// pair since the last call (`updatd`); `shifted`: that pair pushed out
+    /// the oldest (`iupdat > m`). Returns `false` when either Cholesky
+    /// factorisation fails (`K` numerically singular, or `wn1` stale as
+    /// described on the type).
+    ///
+    /// The factorisation of the sign-adjusted
+    /// `[D + Y'ZZ'Y / theta, -L_a' + R_z'; -L_a + R_z, theta S'AA'S]`:
+    ///
+    /// 1. `dpofa` of the (1,1) block: `L11 L11' = D + Y'ZZ'Y / theta`;
+    /// 2. the (1,2) block becomes `U = L11^-1 (-L_a' + R_z')` (`dtrsl`);
+    /// 3. `dpofa` of the (2,2) block `theta S'AA'S + U'U`: `L22 L22'`.
+    ///
+    /// Then `K = L E L'` with `L = [L11, 0; U', L22]`, and `wn` holds `L'`.
+    fn formk(
+        &mut self,
+        cm: &Compact,
+        free: &[usize],
+        active: &[usize],
+        updated: bool,
+        shifted: bool,
+    ) -> bool {
+        let (m, col, theta) = (self.m, cm.col, cm.theta);
+        let y = |k: usize, i: usize| cm.ys_row(k)[i];
+        let s = |k: usize, i: usize| cm.ys_row(k)[col + i];
+        let upcl = if updated {
+            if shifted {
+                // The oldest pair is gone: every kept product moves up one
+                // row and one column.
+                for blk in [&mut self.yzy, &mut self.sas, &mut self.lr] {
+                    for a in 0..m - 1 {
+                        for b in 0..m - 1 {
+                            blk[a * m + b] = blk[(a + 1) * m + b + 1];
+                        }
+                    }
+                }
+            }
+            // The newest pair's row of Y'ZZ'Y, S'AA'S and L_a, and its
+            // column of R_z.
+            let iy = col - 1;
+            for jy in 0..col {
+                self.yzy[iy * m + jy] = sum(free, |k| y(k, iy) * y(k, jy));
+                self.sas[iy * m + jy] = sum(active, |k| s(k, iy) * s(k, jy));
+                self.lr[iy * m + jy] = sum(active, |k| s(k, iy) * y(k, jy));
+            }
+            for i in 0..col {
+                self.lr[i * m + iy] = sum(free, |k| s(k, i) * y(k, iy));
+            }
+            col - 1
+        } else {
+            col
+        };
+        // The older products, corrected for the variables that entered or
+        // left the free set.
+        let (entered, left) = (&self.entered, &self.left);
+        for iy in 0..upcl {
+            for jy in 0..=iy {
+                let t1 = sum(entered, |k| y(k, iy) * y(k, jy));
+                let t2 = sum(entered, |k| s(k, iy) * s(k, jy));
+                let t3 = sum(left, |k| y(k, iy) * y(k, jy));
+                let t4 = sum(left, |k| s(k, iy) * s(k, jy));
+                self.yzy[iy * m + jy] = self.yzy[iy * m + jy] + t1 - t3;
+                self.sas[iy * m + jy] = self.sas[iy * m + jy] - t2 + t4;
+            }
+        }
+        for is in 0..upcl {
+            for jy in 0..upcl {
+                let t1 = sum(entered, |k| s(k, is) * y(k, jy));
+                let t3 = sum(left, |k| s(k, is) * y(k, jy));
+                let e = &mut self.lr[is * m + jy];
+                // R_z (is <= jy) is over the free set, L_a over the active.
+                *e = if is <= jy { *e + t1 - t3 } else { *e - t1 + t3 };
+            }
+        }
+
+        // The upper triangle of the sign-adjusted K, column-major: entry
+        // (a, b) at wn[a + b * k2].
+        let k2 = 2 * col;
+        let wn = &mut self.wn;
+        zero(wn, k2 * k2);
+        for iy in 0..col {
+            let is = col + iy;
+            for jy in 0..=iy {
+                wn[jy + iy * k2] = self.yzy[iy * m + jy] / theta;
+                wn[col + jy + is * k2] = self.sas[iy * m + jy] * theta;
+            }
+            for jy in 0..iy {
+                wn[jy + is * k2] = -self.lr[iy * m + jy];
+            }
+            for jy in iy..col {
+                wn[jy + is * k2] = self.lr[iy * m + jy];
+            }
+            wn[iy + iy * k2] += cm.sy(iy, iy);
+        }
+        self.factored = false;
+        if !dpofa(wn, k2, col) {
+            return false;
+        }
+        for js in col..k2 {
+            let (factor, rest) = wn.split_at_mut(js * k2);
+            dtrsl_trans(factor, k2, col, &mut rest[..col]);
+        }
+        for is in col..k2 {
+            for js in is..k2 {
+                let u = dot(&wn[is * k2..is * k2 + col], &wn[js * k2..js * k2 + col]);
+                wn[is + js * k2] += u;
+            }
+        }
+        self.factored = dpofa(&mut wn[col + col * k2..], k2, col);
+        self.factored
+    }
+}
+
+/// `sum_{k in vars} f(k)`, added in the order of `vars` from zero, as the
+/// Fortran inner loops of `formk` do.
+fn sum(vars: &[usize], f: impl Fn(usize) -> f64) -> f64 {
+    let mut t = 0.0;
+    for &k in vars {
+        t += f(k);
+    }
+    t
+}
+
 /// Direct primal subspace minimization from the Cauchy point `ws.xcp`
-/// over the free variables `ws.free`, with the Morales-Nocedal projection
-/// (`cmprlb` + `subsm`), into `ws.xhat`. Returns `false` when the reduced
-/// system is singular or the step is not finite.
-fn subspace_min(bounds: &Bounds, cm: &Compact, ws: &mut Scratch, x: &[f64], g: &[f64]) -> bool {
+/// over the free variables `ws.free`, with the Morales-Nocedal projection,
+/// into `ws.xhat`: `cmprlb` (the reduced gradient) and `subsm`, given
+/// `wn`, the factor `L'` of `K = L E L'` ([`SubspaceK`]). Returns `false`
+/// when the step is not finite (the caller then clears the memory, as the
+/// Fortran code does when a triangular solve fails).
+fn subspace_min(
+    bounds: &Bounds,
+    cm: &Compact,
+    wn: &[f64],
+    ws: &mut Scratch,
+    x: &[f64],
+    g: &[f64],
+) -> bool {
     let col = cm.col;
     let theta = cm.theta;
     let k2 = 2 * col;
@@ -804,64 +1153,54 @@ fn subspace_min(bounds: &Bounds, cm: &Compact, ws: &mut Scratch, x: &[f64], g: &
         free,
         r,
         du,
-        wtr,
-        gram,
-        k,
-        k_lu,
+        wv,
         xhat,
         ..
     } = ws;
-    // r = -Z'(g + theta (xcp - x) - W M c).
-    zero(mv, k2);
-    cm.m_lu.solve_into(c, mv);
+    // cmprlb: r = -Z'(g + B (xcp - x)) = -Z'(g + theta (xcp - x) - W M c).
+    // Without bounds xcp = x and c = 0, so r = -g.
     r.clear();
-    r.extend(
-        free.iter()
-            .map(|&i| -theta * (xcp[i] - x[i]) - g[i] + dot(cm.w_row(i), mv)),
-    );
-    // K = M^-1 - W_F'W_F / theta. The Gram matrix is accumulated one free
-    // row at a time, so the inner loop runs over contiguous memory; each
-    // entry still adds its products in the order of the free variables,
-    // starting from -0.0 (the exact additive identity), so the sums are
-    // exactly those of summing each entry's products on its own.
-    gram.clear();
-    gram.resize(k2 * k2, -0.0);
-    for &i in free.iter() {
-        let w = cm.w_row(i);
-        for a in 0..k2 {
-            let wa = w[a];
-            for (gab, wb) in gram[a * k2 + a..(a + 1) * k2].iter_mut().zip(&w[a..]) {
-                *gab += wa * wb;
+    if bounds.is_constrained() {
+        r.extend(free.iter().map(|&i| -theta * (xcp[i] - x[i]) - g[i]));
+        zero(mv, k2);
+        cm.bmv(c, mv);
+        for (ri, &i) in r.iter_mut().zip(free.iter()) {
+            let (y, s) = cm.ys_row(i).split_at(col);
+            for j in 0..col {
+                *ri = *ri + y[j] * mv[j] + s[j] * (theta * mv[col + j]);
             }
         }
+    } else {
+        r.extend(free.iter().map(|&i| -g[i]));
     }
-    k.copy_from(&cm.minv);
-    for a in 0..k2 {
-        for b in a..k2 {
-            let s = gram[a * k2 + b] / theta;
-            k.set(a, b, k.get(a, b) - s);
-            if b != a {
-                k.set(b, a, k.get(b, a) - s);
-            }
+    // subsm: du = r / theta + Z'W K^-1 W'Z r / theta^2, with K^-1 applied
+    // as L'^-1 E L^-1 (E^-1 = E).
+    zero(wv, k2);
+    for (&i, &ri) in free.iter().zip(r.iter()) {
+        let (y, s) = cm.ys_row(i).split_at(col);
+        for j in 0..col {
+            wv[j] += y[j] * ri;
+            wv[col + j] += s[j] * ri;
         }
     }
-    if !k_lu.factor(k) {
-        return false;
+    for v in &mut wv[col..] {
+        *v *= theta;
     }
-    // d = r / theta + W_F K^-1 W_F' r / theta^2.
-    zero(wtr, k2);
-    for (&i, ri) in free.iter().zip(r.iter()) {
-        for (acc, wj) in wtr.iter_mut().zip(cm.w_row(i)) {
-            *acc += wj * ri;
-        }
+    dtrsl_trans(wn, k2, k2, wv);
+    for v in &mut wv[..col] {
+        *v = -*v;
     }
-    k_lu.solve_into(wtr, mv);
+    dtrsl(wn, k2, k2, wv);
+    let inv_theta = 1.0 / theta;
     du.clear();
-    du.extend(
-        free.iter()
-            .zip(r.iter())
-            .map(|(&i, ri)| ri / theta + dot(cm.w_row(i), mv) / (theta * theta)),
-    );
+    du.extend(free.iter().zip(r.iter()).map(|(&i, &ri)| {
+        let (y, s) = cm.ys_row(i).split_at(col);
+        let mut d = ri;
+        for j in 0..col {
+            d = d + y[j] * wv[j] / theta + s[j] * wv[col + j];
+        }
+        d * inv_theta
+    }));
     if du.iter().any(|v| !v.is_finite()) {
         return false;
     }
@@ -971,6 +1310,10 @@ where
             })
             .collect();
         self.reset_memory();
+        // formk's kept products start from zero in every run, as the
+        // Fortran workspace does (its stale-product path reads them), so a
+        // solver that is run again repeats its first run.
+        self.kmat = SubspaceK::new(self.mem.m);
         self.iters = 0;
         self.evals = 0;
         self.pending = None;
@@ -1046,8 +1389,9 @@ where
             let cm = have_cm.then_some(&self.cm);
             // 1. Generalized Cauchy point (skipped without bounds once there
             //    is a memory: the whole space is free then).
+            let search_cauchy = cm.is_none() || self.bounds.is_constrained();
             let nseg = match cm {
-                Some(cm) if !self.bounds.is_constrained() => {
+                Some(cm) if !search_cauchy => {
                     copy(&mut self.scratch.xcp, &cur.x);
                     zero(&mut self.scratch.c, 2 * cm.col);
                     0
@@ -1062,15 +1406,38 @@ where
                     pg0,
                 ),
             };
+            // The free and active sets at the Cauchy point (`freev`, which
+            // the Fortran code skips with the Cauchy search); `K` must be
+            // formed again when they changed or the memory did (`wrk`).
             let iwhere = &self.iwhere;
             let free = &mut self.scratch.free;
             free.clear();
             free.extend((0..n).filter(|&i| iwhere[i].is_free()));
             let nfree = free.len();
+            let active = &mut self.scratch.active;
+            active.clear();
+            active.extend((0..n).rev().filter(|&i| !iwhere[i].is_free()));
+            let changed = search_cauchy
+                && self
+                    .kmat
+                    .freev(iwhere, self.iters > 0 && self.bounds.is_constrained());
+            let form_k = changed || self.mem.updated || !self.kmat.factored;
             // 2.-3. Subspace minimization with the projection fix.
             match cm {
                 Some(cm) if nfree > 0 => {
-                    if !subspace_min(&self.bounds, cm, &mut self.scratch, &cur.x, &cur.g) {
+                    let shifted = self.mem.updates > self.mem.m;
+                    let ws = &mut self.scratch;
+                    if form_k
+                        && !self
+                            .kmat
+                            .formk(cm, &ws.free, &ws.active, self.mem.updated, shifted)
+                    {
+                        // Not positive definite: refresh the memory.
+                        self.reset_memory();
+                        restarts += 1;
+                        continue;
+                    }
+                    if !subspace_min(&self.bounds, cm, &self.kmat.wn, ws, &cur.x, &cur.g) {
                         self.reset_memory();
                         restarts += 1;
                         continue;
@@ -1131,6 +1498,7 @@ where
             let minus_gs = -dot(&cur.g, &s);
             if sy <= f64::EPSILON * minus_gs {
                 self.skipped += 1;
+                self.mem.updated = false;
             } else {
                 self.theta = dot(&y, &y) / sy;
                 self.mem.push(s, y, sy);
@@ -1168,6 +1536,181 @@ mod tests {
         (0..n)
             .map(|i| ((seed * 7 + i * 13) as f64 * 0.37).sin() + 0.1 * seed as f64)
             .collect()
+    }
+
+    /// Pairs with positive curvature: `y = A s` for the symmetric positive
+    /// definite tridiagonal `A = tridiag(-1, 4, -1)`.
+    fn pair(seed: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
+        let s = vector(seed, n);
+        let y = (0..n)
+            .map(|i| {
+                let left = if i > 0 { s[i - 1] } else { 0.0 };
+                let right = if i + 1 < n { s[i + 1] } else { 0.0 };
+                4.0 * s[i] - left - right
+            })
+            .collect();
+        (s, y)
+    }
+
+    /// A solver whose memory holds `pairs` pairs pushed into a memory of
+    /// capacity `m`, with its compact form built.
+    fn solver_with_pairs(n: usize, m: usize, pairs: usize) -> LBFGSB {
+        let mut solver = LBFGSB::new(Bounds::unbounded(n)).with_memory(m).unwrap();
+        for k in 0..pairs {
+            let (s, y) = pair(k, n);
+            solver.theta = dot(&y, &y) / dot(&s, &y);
+            solver.mem.push(s.clone(), y, dot(&s, &pair(k, n).1));
+        }
+        assert!(solver.refresh_compact());
+        solver
+    }
+
+    /// `M^-1 = [[-D, L'], [L, theta S'S]]`, dense row-major, from the pairs.
+    fn m_inverse(mem: &Memory, theta: f64) -> Vec<f64> {
+        let col = mem.len();
+        let k2 = 2 * col;
+        let mut a = vec![0.0; k2 * k2];
+        for i in 0..col {
+            for j in 0..col {
+                let sy = dot(&mem.s[i], &mem.y[j]);
+                if i == j {
+                    a[i * k2 + i] = -sy;
+                } else if i > j {
+                    a[(col + i) * k2 + j] = sy;
+                    a[j * k2 + col + i] = sy;
+                }
+                a[(col + i) * k2 + col + j] = theta * dot(&mem.s[i], &mem.s[j]);
+            }
+        }
+        a
+    }
+
+    fn mat_vec(a: &[f64], x: &[f64]) -> Vec<f64> {
+        a.chunks_exact(x.len()).map(|row| dot(row, x)).collect()
+    }
+
+    #[test]
+    fn bmv_applies_the_inverse_of_m_inverse() {
+        // m = 3 with 5 pairs pushed: the memory has wrapped.
+        let solver = solver_with_pairs(6, 3, 5);
+        let cm = &solver.cm;
+        let minv = m_inverse(&solver.mem, solver.theta);
+        let v = vector(11, 6);
+        let mut p = vec![0.0; 6];
+        cm.bmv(&v, &mut p);
+        for (got, want) in mat_vec(&minv, &p).iter().zip(&v) {
+            assert!(
+                (got - want).abs() < 1e-12 * (1.0 + want.abs()),
+                "{got} vs {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn formk_factors_m_inverse_minus_the_free_gram_matrix() {
+        // K = M^-1 - W_F'W_F / theta, W = [Y, theta S], checked through
+        // K x = b with x from subsm's solve. The memory (m = 3) wraps and
+        // the free set changes between calls, so the kept products are
+        // shifted and corrected for entering and leaving variables.
+        let (n, m) = (7, 3);
+        let mut solver = LBFGSB::new(Bounds::unbounded(n)).with_memory(m).unwrap();
+        let free_sets: [&[usize]; 5] = [
+            &[0, 1, 2, 3, 4, 5, 6],
+            &[0, 2, 3, 5],
+            &[0, 2, 3, 5],
+            &[1, 2, 5, 6],
+            &[2],
+        ];
+        for (k, free) in free_sets.iter().enumerate() {
+            let (s, y) = pair(k, n);
+            solver.theta = dot(&y, &y) / dot(&s, &y);
+            let sy = dot(&s, &y);
+            solver.mem.push(s, y, sy);
+            assert!(solver.refresh_compact());
+            let iwhere: Vec<Where> = (0..n)
+                .map(|i| {
+                    if free.contains(&i) {
+                        Where::Free
+                    } else {
+                        Where::AtLower
+                    }
+                })
+                .collect();
+            solver.kmat.freev(&iwhere, k > 0);
+            let active: Vec<usize> = (0..n).rev().filter(|i| !free.contains(i)).collect();
+            let shifted = solver.mem.updates > m;
+            assert!(solver.kmat.formk(&solver.cm, free, &active, true, shifted));
+
+            let cm = &solver.cm;
+            let (col, theta) = (cm.col, cm.theta);
+            let k2 = 2 * col;
+            let mut kmat = m_inverse(&solver.mem, theta);
+            for &i in free.iter() {
+                let row = cm.ys_row(i);
+                let w: Vec<f64> = (0..k2)
+                    .map(|a| if a < col { row[a] } else { theta * row[a] })
+                    .collect();
+                for a in 0..k2 {
+                    for b in 0..k2 {
+                        kmat[a * k2 + b] -= w[a] * w[b] / theta;
+                    }
+                }
+            }
+            let b = vector(20 + k, k2);
+            let mut x = b.clone();
+            dtrsl_trans(&solver.kmat.wn, k2, k2, &mut x);
+            for v in &mut x[..col] {
+                *v = -*v;
+            }
+            dtrsl(&solver.kmat.wn, k2, k2, &mut x);
+            for (got, want) in mat_vec(&kmat, &x).iter().zip(&b) {
+                assert!(
+                    (got - want).abs() < 1e-10 * (1.0 + want.abs()),
+                    "step {k}: {got} vs {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn formk_measures_changes_against_the_last_freev_like_the_reference() {
+        // Variable 0 is held at a bound; the steps move only it. Two runs:
+        // one where variables 1-3 are free at both updates, and one (as in
+        // tridiag20_mixed) where no variable is free after the first
+        // update, so formk is skipped then, and 1-3 are free after the
+        // second. In the second run the reference code corrects products
+        // for pair 1 that were never formed: S'AA'S gets 0 instead of
+        // s_1's_1 = 1 and the factorisation fails, which clears the memory.
+        let n = 4;
+        let pairs = [
+            (vec![1.0, 0.0, 0.0, 0.0], vec![1.0, 0.5, 0.5, 0.5]),
+            (vec![2.0, 0.0, 0.0, 0.0], vec![2.0, 0.3, -0.2, 0.1]),
+        ];
+        let held = vec![Where::AtLower; n];
+        let mut some_free = held.clone();
+        some_free[1..].fill(Where::Free);
+        let run = |first: &[Where]| -> bool {
+            let mut solver = LBFGSB::new(Bounds::unbounded(n)).with_memory(2).unwrap();
+            solver.kmat.freev(&held, false);
+            let mut ok = true;
+            let mut before = &held[..];
+            for (k, (s, y)) in pairs.iter().enumerate() {
+                solver.theta = dot(y, y) / dot(s, y);
+                solver.mem.push(s.clone(), y.clone(), dot(s, y));
+                assert!(solver.refresh_compact());
+                let iwhere = if k == 0 { first } else { &some_free[..] };
+                assert_eq!(solver.kmat.freev(iwhere, true), iwhere != before);
+                before = iwhere;
+                let free: Vec<usize> = (0..n).filter(|&i| iwhere[i].is_free()).collect();
+                let active: Vec<usize> = (0..n).rev().filter(|&i| !iwhere[i].is_free()).collect();
+                if !free.is_empty() {
+                    ok = solver.kmat.formk(&solver.cm, &free, &active, true, false);
+                }
+            }
+            ok
+        };
+        assert!(run(&some_free), "K is nonsingular: B is positive definite");
+        assert!(!run(&held), "the reference's stale products");
     }
 
     #[test]

@@ -1,7 +1,12 @@
-//! Small dense linear algebra for the `2m x 2m` systems of L-BFGS-B and the
-//! `n x n` Newton systems. Hand-written because the matrices are tiny and
-//! pulling in a linear-algebra crate for LU and Cholesky would cost more in
-//! build time than these few lines.
+//! Small dense linear algebra for the `m x m` and `2m x 2m` systems of
+//! L-BFGS-B and the `n x n` Newton systems. Hand-written because the
+//! matrices are tiny and pulling in a linear-algebra crate for Cholesky and
+//! triangular solves would cost more in build time than these few lines.
+//!
+//! L-BFGS-B's kernels ([`dpofa`], [`dtrsl`], [`dtrsl_trans`]) follow the
+//! LINPACK routines of the same names that L-BFGS-B 3.0 calls: column-major
+//! storage of an upper triangle with a leading dimension, and the same loop
+//! order, so the rounding is that of the reference code.
 
 // Matrix code reads best with explicit indices (a[i][j], h[i][j]).
 #![allow(clippy::needless_range_loop)]
@@ -21,21 +26,6 @@ impl Matrix {
         }
     }
 
-    /// Makes this the `n x n` zero matrix, reusing the storage (L-BFGS-B
-    /// rebuilds its `2m x 2m` matrices every iteration).
-    pub fn reset(&mut self, n: usize) {
-        self.n = n;
-        self.a.clear();
-        self.a.resize(n * n, 0.0);
-    }
-
-    /// Makes this a copy of `other`, reusing the storage.
-    pub fn copy_from(&mut self, other: &Matrix) {
-        self.n = other.n;
-        self.a.clear();
-        self.a.extend_from_slice(&other.a);
-    }
-
     pub fn get(&self, i: usize, j: usize) -> f64 {
         self.a[i * self.n + j]
     }
@@ -45,91 +35,58 @@ impl Matrix {
     }
 }
 
-/// An LU factorisation with partial pivoting, `P A = L U`.
+/// `dpofa` (LINPACK): Cholesky factorisation `A = R'R` in place, of the
+/// symmetric `n x n` matrix whose upper triangle is stored column-major in
+/// `a` with leading dimension `lda` (element `(i, j)` at `a[i + j * lda]`, so
+/// a trailing block is factored by passing the slice that starts at it).
+/// On success the upper triangle holds `R`; the strict lower triangle is
+/// never touched. `false` when a leading minor is not positive definite
+/// (or not finite), and then `a` is partly overwritten.
 ///
-/// The loops run over row slices rather than `get`/`set` so that they
-/// compile without bounds checks and vectorise; each entry still sees the
-/// same operations in the same order as the textbook loops, so results are
-/// bit-for-bit those of a straightforward implementation.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Lu {
-    lu: Matrix,
-    perm: Vec<usize>,
-}
-
-impl Lu {
-    /// Factorises a copy of `a` into `self`, reusing its storage; `false`
-    /// when a pivot is zero or not finite, or tiny relative to the largest
-    /// entry (numerically singular), and then `self` must not be used to
-    /// solve until a later factorisation succeeds.
-    pub fn factor(&mut self, a: &Matrix) -> bool {
-        self.lu.copy_from(a);
-        self.factor_in_place()
-    }
-
-    fn factor_in_place(&mut self) -> bool {
-        let n = self.lu.n;
-        let a = &mut self.lu.a;
-        let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        if !scale.is_finite() {
+/// The loop order is LINPACK's (column by column, each entry an inner
+/// product of two columns), as L-BFGS-B 3.0's `formt` and `formk` use it.
+pub(crate) fn dpofa(a: &mut [f64], lda: usize, n: usize) -> bool {
+    for j in 0..n {
+        let mut s = 0.0;
+        for k in 0..j {
+            let (ck, cj) = (k * lda, j * lda);
+            let t = a[k + cj] - dot(&a[ck..ck + k], &a[cj..cj + k]);
+            let t = t / a[k + ck];
+            a[k + cj] = t;
+            s += t * t;
+        }
+        let s = a[j + j * lda] - s;
+        // LINPACK stops on s <= 0; a NaN or infinite pivot is no better.
+        if !(s > 0.0 && s.is_finite()) {
             return false;
         }
-        let tiny = scale * f64::EPSILON * (n.max(1) as f64);
-        self.perm.clear();
-        self.perm.extend(0..n);
-        for k in 0..n {
-            let (p, pv) = (k..n)
-                .map(|i| (i, a[i * n + k].abs()))
-                .fold((k, -1.0), |best, c| if c.1 > best.1 { c } else { best });
-            if pv.is_nan() || pv <= tiny {
-                return false;
-            }
-            if p != k {
-                let (upper, lower) = a.split_at_mut(p * n);
-                upper[k * n..(k + 1) * n].swap_with_slice(&mut lower[..n]);
-                self.perm.swap(k, p);
-            }
-            // Eliminate column k below the pivot: row_i -= l_i * row_k.
-            let (upper, below) = a.split_at_mut((k + 1) * n);
-            let pivot_row = &upper[k * n..];
-            let d = pivot_row[k];
-            for row in below.chunks_exact_mut(n) {
-                let l = row[k] / d;
-                row[k] = l;
-                for (v, &u) in row[k + 1..].iter_mut().zip(&pivot_row[k + 1..]) {
-                    *v -= l * u;
-                }
-            }
-        }
-        true
+        a[j + j * lda] = s.sqrt();
     }
+    true
+}
 
-    /// Solves `A x = b` into `x` (of the matrix's size), allocating nothing.
-    pub fn solve_into(&self, b: &[f64], x: &mut [f64]) {
-        let n = self.lu.n;
-        if n == 0 {
-            return;
-        }
-        for (xi, &p) in x.iter_mut().zip(&self.perm) {
-            *xi = b[p];
-        }
-        for (i, row) in self.lu.a.chunks_exact(n).enumerate() {
-            let (solved, rest) = x.split_at_mut(i);
-            let s: f64 = row[..i]
-                .iter()
-                .zip(solved.iter())
-                .map(|(l, xj)| l * xj)
-                .sum();
-            rest[0] -= s;
-        }
-        for (i, row) in self.lu.a.chunks_exact(n).enumerate().rev() {
-            let (head, solved) = x.split_at_mut(i + 1);
-            let s: f64 = row[i + 1..]
-                .iter()
-                .zip(solved.iter())
-                .map(|(u, xj)| u * xj)
-                .sum();
-            head[i] = (head[i] - s) / row[i];
+/// `dtrsl` job 11 (LINPACK): solves `R'x = b` in place for the upper
+/// triangular `n x n` matrix `R` stored column-major in `r` (leading
+/// dimension `ldr`), by forward substitution with column inner products.
+/// The diagonal must be nonzero (as it is after a successful [`dpofa`]).
+pub(crate) fn dtrsl_trans(r: &[f64], ldr: usize, n: usize, b: &mut [f64]) {
+    for j in 0..n {
+        let c = j * ldr;
+        let s = dot(&r[c..c + j], &b[..j]);
+        b[j] = (b[j] - s) / r[j + c];
+    }
+}
+
+/// `dtrsl` job 01 (LINPACK): solves `R x = b` in place for the upper
+/// triangular `R` of [`dtrsl_trans`], by back substitution that subtracts
+/// each solved component's column from the rest (LINPACK's `daxpy` order).
+pub(crate) fn dtrsl(r: &[f64], ldr: usize, n: usize, b: &mut [f64]) {
+    for j in (0..n).rev() {
+        let c = j * ldr;
+        b[j] /= r[j + c];
+        let bj = b[j];
+        for (bi, rij) in b[..j].iter_mut().zip(&r[c..c + j]) {
+            *bi -= bj * rij;
         }
     }
 }
@@ -180,43 +137,65 @@ mod tests {
     use super::*;
     use approx::assert_abs_diff_eq;
 
-    #[test]
-    fn lu_solves_a_pivoting_system() {
-        // [0 2; 3 1] x = [4; 5]  ->  x = [1, 2]
-        let m = Matrix {
-            n: 2,
-            a: vec![0.0, 2.0, 3.0, 1.0],
-        };
-        let mut lu = Lu::default();
-        assert!(lu.factor(&m));
-        let mut x = [0.0; 2];
-        lu.solve_into(&[4.0, 5.0], &mut x);
-        assert_abs_diff_eq!(x[0], 1.0, epsilon = 1e-15);
-        assert_abs_diff_eq!(x[1], 2.0, epsilon = 1e-15);
-        assert!(!lu.factor(&Matrix {
-            n: 2,
-            a: vec![1.0, 2.0, 2.0, 4.0]
-        }));
+    /// `A = R'R` for `R = [[2, 1, -1], [0, 3, 2], [0, 0, 1]]`, column-major,
+    /// inside a leading dimension of 4 with a sentinel in the unused row.
+    fn spd3() -> Vec<f64> {
+        // A = [[4, 2, -2], [2, 10, 5], [-2, 5, 6]]
+        let mut a = vec![99.0; 12];
+        for (j, col) in [[4.0, 2.0, -2.0], [2.0, 10.0, 5.0], [-2.0, 5.0, 6.0]]
+            .iter()
+            .enumerate()
+        {
+            a[j * 4..j * 4 + 3].copy_from_slice(col);
+        }
+        a
     }
 
     #[test]
-    fn lu_reused_storage_solves_a_larger_system() {
-        // A factorisation reused for a matrix of another size must not
-        // keep anything of the old one. A = [[2, 1, 0], [1, 3, 1], [0, 1, 4]],
-        // x = [1, -1, 2] gives b = A x = [1, 0, 7].
-        let mut lu = Lu::default();
-        assert!(lu.factor(&Matrix {
-            n: 2,
-            a: vec![5.0, 1.0, 1.0, 5.0]
-        }));
-        let a = Matrix {
-            n: 3,
-            a: vec![2.0, 1.0, 0.0, 1.0, 3.0, 1.0, 0.0, 1.0, 4.0],
-        };
-        assert!(lu.factor(&a));
-        let mut x = [0.0; 3];
-        lu.solve_into(&[1.0, 0.0, 7.0], &mut x);
-        for (xi, want) in x.iter().zip([1.0, -1.0, 2.0]) {
+    fn dpofa_factors_an_spd_matrix_in_place() {
+        let mut a = spd3();
+        assert!(dpofa(&mut a, 4, 3));
+        let r = [[2.0, 1.0, -1.0], [0.0, 3.0, 2.0], [0.0, 0.0, 1.0]];
+        for i in 0..3 {
+            for j in i..3 {
+                assert_abs_diff_eq!(a[i + j * 4], r[i][j], epsilon = 1e-14);
+            }
+        }
+        // The strict lower triangle and the padding row are untouched.
+        assert_eq!(a[1], 2.0);
+        assert_eq!(a[3], 99.0);
+        // Indefinite: [[1, 2], [2, 1]] has eigenvalues 3 and -1.
+        assert!(!dpofa(&mut [1.0, 2.0, 2.0, 1.0], 2, 2));
+        // Singular: [[1, 1], [1, 1]].
+        assert!(!dpofa(&mut [1.0, 1.0, 1.0, 1.0], 2, 2));
+        assert!(!dpofa(&mut [f64::NAN], 1, 1));
+    }
+
+    #[test]
+    fn dpofa_factors_a_trailing_block() {
+        // The 2 x 2 block [[10, 5], [5, 6]] of spd3 at (1, 1): R = [[sqrt 10,
+        // 5 / sqrt 10], [0, sqrt(6 - 2.5)]].
+        let mut a = spd3();
+        assert!(dpofa(&mut a[1 + 4..], 4, 2));
+        assert_abs_diff_eq!(a[1 + 4], 10f64.sqrt(), epsilon = 1e-14);
+        assert_abs_diff_eq!(a[1 + 2 * 4], 5.0 / 10f64.sqrt(), epsilon = 1e-14);
+        assert_abs_diff_eq!(a[2 + 2 * 4], 3.5f64.sqrt(), epsilon = 1e-14);
+        assert_eq!(a[0], 4.0, "outside the block");
+    }
+
+    #[test]
+    fn dtrsl_solves_with_the_factor_and_its_transpose() {
+        // With R of spd3: R'R x = A x = b for x = [1, -1, 2], b = [-2, 2, 5].
+        let mut a = spd3();
+        assert!(dpofa(&mut a, 4, 3));
+        let mut b = [-2.0, 2.0, 5.0];
+        dtrsl_trans(&a, 4, 3, &mut b);
+        // R'z = b: z = R x = [2 - 1 - 2, -3 + 4, 2].
+        for (zi, want) in b.iter().zip([-1.0, 1.0, 2.0]) {
+            assert_abs_diff_eq!(*zi, want, epsilon = 1e-14);
+        }
+        dtrsl(&a, 4, 3, &mut b);
+        for (xi, want) in b.iter().zip([1.0, -1.0, 2.0]) {
             assert_abs_diff_eq!(*xi, want, epsilon = 1e-14);
         }
     }
