@@ -114,29 +114,30 @@ def run_ours_once(binary: Path, region: pa.Region, data: Path, end: dt.date, tim
 
 
 def run_batch(binary: Path, data: Path, end: dt.date, names: list | None, jobs: int,
-              timeout: float, repeats: int = 1) -> dict:
+              timeout: float, repeats: int = 1, out_root: Path | None = None) -> dict:
     """Wall time of `seird-fit batch` (the shell's view), run `repeats` times,
     each into a fresh directory: the median is reported (these machines are
     shared and noisy), with every run's time. Also what summary.csv says."""
     walls = []
     out = {}
     for _ in range(max(1, repeats)):
-        one = run_batch_once(binary, data, end, names, jobs, timeout)
+        one = run_batch_once(binary, data, end, names, jobs, timeout, out_root)
         if one.get("status") != "ok":
             return one
         walls.append(one["wall_seconds"])
         out = one
     out["wall_seconds_all"] = walls
+    out["out_root"] = str(out_root or tempfile.gettempdir())
     out["wall_seconds"] = statistics.median(walls)
     out["wall_seconds_min"] = min(walls)
     return out
 
 
 def run_batch_once(binary: Path, data: Path, end: dt.date, names: list | None, jobs: int,
-                   timeout: float) -> dict:
+                   timeout: float, out_root: Path | None = None) -> dict:
     """Wall time of one `seird-fit batch` run (the shell's view), and what its
     summary.csv says."""
-    with tempfile.TemporaryDirectory(prefix="seird-batch-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="seird-batch-", dir=out_root) as tmp:
         cmd = [str(binary), "batch"]
         cmd += ["--countries", ",".join(names)] if names is not None else ["--all"]
         cmd += ["--data", str(data), "--end", end.isoformat(), "--out", tmp, "--quiet",
@@ -376,6 +377,9 @@ def main(argv=None) -> int:
     p.add_argument("--batch-timeout", type=float, default=600.0)
     p.add_argument("--ours-repeats", type=int, default=3,
                    help="runs of each of our fits; the median fit time is reported")
+    p.add_argument("--batch-out-root", type=Path, default=None,
+                   help="where the batch runs write their temporary output directories "
+                        "(default: the system's temp dir; e.g. /dev/shm to leave the disk out)")
     p.add_argument("--batch-repeats", type=int, default=5,
                    help="runs of the whole batch; the median wall time is reported")
     p.add_argument("--eval-repeats", type=int, default=50)
@@ -431,7 +435,7 @@ def main(argv=None) -> int:
         batch_sample = run_batch(args.bin, args.data, args.end,
                                  [regions[k].name for k in keys12 + sample], args.jobs, args.batch_timeout)
         batch_all = run_batch(args.bin, args.data, args.end, None, args.jobs, args.batch_timeout,
-                              args.batch_repeats)
+                              args.batch_repeats, args.batch_out_root)
 
     # One evaluator for both.
     for table in (prior, ours):
@@ -572,7 +576,8 @@ def main(argv=None) -> int:
             runs = b.get("wall_seconds_all") or [b["wall_seconds"]]
             spread = (f", median of {len(runs)} runs: " + ", ".join(f"{w:.2f}" for w in runs) + " s"
                       if len(runs) > 1 else "")
-            md.append(f"- ours, batch of {label}: {b['wall_seconds']:.3f} s wall{spread} "
+            md.append(f"- ours, batch of {label}: {b['wall_seconds']:.3f} s wall{spread}, "
+                      f"output under {b.get('out_root', '?')} "
                       f"(`{b['command']}`; summary.csv rows: {b.get('regions', '?')}, ok: {b.get('ok', '?')})")
         else:
             md.append(f"- ours, batch of {label}: {b.get('status')}: {b.get('error', '')} (`{b['command']}`)")
