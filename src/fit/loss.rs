@@ -37,36 +37,6 @@ pub fn weighted_msle(observed: &[f64], predicted: &[f64], weights: &[f64]) -> f6
         / total
 }
 
-/// Gradient of [`weighted_msle`] with respect to the predictions, through
-/// their parameter sensitivities `dpred[d][j] = d pred_d / d p_j`:
-///
-/// `dL/dp_j = sum_d -2 w_d (log1p(y_d) - log1p(p_d)) / (1 + p_d) dp_d/dp_j / sum w`,
-///
-/// where a prediction clipped at 0 contributes nothing (the clip is flat).
-fn weighted_msle_gradient(
-    observed: &[f64],
-    predicted: &[f64],
-    dpred: &[[f64; N_PARAMS]],
-    weights: &[f64],
-) -> [f64; N_PARAMS] {
-    let m = weights.len();
-    let off = observed.len() - m;
-    let total: f64 = weights.iter().sum();
-    let mut grad = [0.0; N_PARAMS];
-    for (k, w) in weights.iter().enumerate() {
-        let p = predicted[off + k];
-        if p < 0.0 {
-            continue;
-        }
-        let e = observed[off + k].ln_1p() - p.ln_1p();
-        let coef = -2.0 * w * e / ((1.0 + p) * total);
-        for (g, dp) in grad.iter_mut().zip(dpred[off + k]) {
-            *g += coef * dp;
-        }
-    }
-    grad
-}
-
 /// The loss and its two parts.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LossValue {
@@ -88,27 +58,15 @@ pub struct Observed<'a> {
 }
 
 impl LossConfig {
-    fn combine(&self, cases: f64, deaths: f64) -> f64 {
-        if self.cases_only {
-            cases
-        } else {
-            0.5 * (cases + deaths)
-        }
-    }
-
-    /// Scores a trajectory covering (at least) the training days.
+    /// Scores a trajectory covering (at least) the training days, through
+    /// [`ScoredDays`] like the fit.
     pub fn evaluate(&self, obs: Observed<'_>, tr: &Trajectory) -> LossValue {
-        let n = obs.cases.len();
-        let w = recency_weights(self.window, n);
-        let cases = tr.cases();
-        let deaths = tr.deaths();
-        let msle_cases = weighted_msle(obs.cases, &cases[..n], &w);
-        let msle_deaths = weighted_msle(obs.deaths, &deaths[..n], &w);
-        LossValue {
-            msle: self.combine(msle_cases, msle_deaths),
-            msle_cases,
-            msle_deaths,
+        let scored = ScoredDays::new(self, obs);
+        let mut sums = LossSums::default();
+        for d in scored.first_day()..obs.cases.len() {
+            scored.add(&mut sums, d, &day_state(tr, d));
         }
+        scored.value(&sums)
     }
 
     /// Scores a trajectory and returns the exact gradient of the objective
@@ -118,44 +76,34 @@ impl LossConfig {
         obs: Observed<'_>,
         st: &SensitivityTrajectory,
     ) -> (LossValue, [f64; N_PARAMS]) {
-        let tr = &st.trajectory;
-        let n = obs.cases.len();
-        let value = self.evaluate(obs, tr);
-        let w = recency_weights(self.window, n);
-        // Cases = I + R + D, deaths = D, before clipping.
-        let raw_cases: Vec<f64> = (0..n).map(|d| tr.i[d] + tr.r[d] + tr.d[d]).collect();
-        let (dcases, ddeaths): (Vec<_>, Vec<_>) = st.sensitivities[..n]
-            .iter()
-            .map(|s| {
-                let mut dc = [0.0; N_PARAMS];
-                for (j, v) in dc.iter_mut().enumerate() {
-                    *v = s[2][j] + s[3][j] + s[4][j];
-                }
-                (dc, s[4])
-            })
-            .unzip();
-        let gc = weighted_msle_gradient(obs.cases, &raw_cases, &dcases, &w);
-        let mut grad = gc;
-        if !self.cases_only {
-            let gd = weighted_msle_gradient(obs.deaths, &tr.d[..n], &ddeaths, &w);
-            for (g, (c, d)) in grad.iter_mut().zip(gc.iter().zip(gd)) {
-                *g = 0.5 * (c + d);
-            }
+        let scored = ScoredDays::new(self, obs);
+        let mut sums = LossSums::default();
+        for d in scored.first_day()..obs.cases.len() {
+            scored.add_with_gradient(
+                &mut sums,
+                d,
+                &day_state(&st.trajectory, d),
+                &st.sensitivities[d],
+            );
         }
-        (value, grad)
+        scored.value_and_gradient(&sums)
     }
+}
+
+/// `[S, E, I, R, D]` of day `d`.
+fn day_state(tr: &Trajectory, d: usize) -> [f64; 5] {
+    [tr.s[d], tr.e[d], tr.i[d], tr.r[d], tr.d[d]]
 }
 
 /// The loss prepared for one region's observations: the weights and the
 /// `log1p` of the observed days it scores, computed once per fit, so that
 /// scoring a solve needs no allocation and no logarithm of the data. It
 /// takes the days one by one as the solver hands them out
-/// ([`crate::model::for_each_day`]) and computes exactly what
-/// [`LossConfig::evaluate`] and [`LossConfig::evaluate_with_gradient`]
-/// compute from whole trajectories, in the same order of operations, so
-/// the two agree to the last bit (tested below). Measured: the trajectory
-/// path spent a fifth of a loss evaluation allocating vectors and taking
-/// `log1p` of the observations.
+/// ([`crate::model::for_each_day`]); [`LossConfig::evaluate`] feeds it a
+/// whole trajectory. It agrees with [`weighted_msle`] and the gradient
+/// formula to the last bit (tested below). Measured: building trajectories
+/// spent a fifth of a loss evaluation allocating vectors and taking `log1p`
+/// of the observations.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoredDays {
     first: usize,
@@ -354,8 +302,38 @@ mod tests {
         )
     }
 
+    /// Reference: the gradient of [`weighted_msle`] with respect to the predictions, through
+    /// their parameter sensitivities `dpred[d][j] = d pred_d / d p_j`:
+    ///
+    /// `dL/dp_j = sum_d -2 w_d (log1p(y_d) - log1p(p_d)) / (1 + p_d) dp_d/dp_j / sum w`,
+    ///
+    /// where a prediction clipped at 0 contributes nothing (the clip is flat).
+    fn weighted_msle_gradient(
+        observed: &[f64],
+        predicted: &[f64],
+        dpred: &[[f64; N_PARAMS]],
+        weights: &[f64],
+    ) -> [f64; N_PARAMS] {
+        let m = weights.len();
+        let off = observed.len() - m;
+        let total: f64 = weights.iter().sum();
+        let mut grad = [0.0; N_PARAMS];
+        for (k, w) in weights.iter().enumerate() {
+            let p = predicted[off + k];
+            if p < 0.0 {
+                continue;
+            }
+            let e = observed[off + k].ln_1p() - p.ln_1p();
+            let coef = -2.0 * w * e / ((1.0 + p) * total);
+            for (g, dp) in grad.iter_mut().zip(dpred[off + k]) {
+                *g += coef * dp;
+            }
+        }
+        grad
+    }
+
     #[test]
-    fn scored_days_agree_with_the_trajectory_loss_to_the_bit() {
+    fn scored_days_agree_with_the_reference_formulas_to_the_bit() {
         for (n, cases_only) in [(35, false), (35, true), (7, false)] {
             let (cases, deaths, st) = made_up(n);
             let config = LossConfig {
@@ -366,22 +344,56 @@ mod tests {
                 cases: &cases,
                 deaths: &deaths,
             };
+            let tr = &st.trajectory;
+            // The reference: whole series through weighted_msle and its gradient.
+            let w = recency_weights(config.window, n);
+            let (msle_cases, msle_deaths) = (
+                weighted_msle(&cases, &tr.cases(), &w),
+                weighted_msle(&deaths, &tr.deaths(), &w),
+            );
+            let value = LossValue {
+                msle: if cases_only {
+                    msle_cases
+                } else {
+                    0.5 * (msle_cases + msle_deaths)
+                },
+                msle_cases,
+                msle_deaths,
+            };
+            let raw_cases: Vec<f64> = (0..n).map(|d| tr.i[d] + tr.r[d] + tr.d[d]).collect();
+            let dcases: Vec<[f64; N_PARAMS]> = st
+                .sensitivities
+                .iter()
+                .map(|s| std::array::from_fn(|j| s[2][j] + s[3][j] + s[4][j]))
+                .collect();
+            let ddeaths: Vec<[f64; N_PARAMS]> = st.sensitivities.iter().map(|s| s[4]).collect();
+            let gc = weighted_msle_gradient(&cases, &raw_cases, &dcases, &w);
+            let mut grad = gc;
+            if !cases_only {
+                let gd = weighted_msle_gradient(&deaths, &tr.d, &ddeaths, &w);
+                for (g, (c, d)) in grad.iter_mut().zip(gc.iter().zip(gd)) {
+                    *g = 0.5 * (c + d);
+                }
+            }
+
             let scored = ScoredDays::new(&config, obs);
             assert_eq!(scored.first_day(), n.saturating_sub(20));
-            let tr = &st.trajectory;
-            let day = |d: usize| [tr.s[d], tr.e[d], tr.i[d], tr.r[d], tr.d[d]];
             let mut plain = LossSums::default();
             let mut with_grad = LossSums::default();
             // Days before the window may be handed in and are ignored.
             for d in 0..n {
-                scored.add(&mut plain, d, &day(d));
-                scored.add_with_gradient(&mut with_grad, d, &day(d), &st.sensitivities[d]);
+                scored.add(&mut plain, d, &day_state(tr, d));
+                scored.add_with_gradient(
+                    &mut with_grad,
+                    d,
+                    &day_state(tr, d),
+                    &st.sensitivities[d],
+                );
             }
-            assert_eq!(scored.value(&plain), config.evaluate(obs, tr));
-            assert_eq!(
-                scored.value_and_gradient(&with_grad),
-                config.evaluate_with_gradient(obs, &st)
-            );
+            assert_eq!(scored.value(&plain), value);
+            assert_eq!(scored.value_and_gradient(&with_grad), (value, grad));
+            assert_eq!(config.evaluate(obs, tr), value);
+            assert_eq!(config.evaluate_with_gradient(obs, &st), (value, grad));
         }
     }
 }
