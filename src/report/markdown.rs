@@ -61,6 +61,16 @@ fn fmt_value(v: f64) -> String {
 }
 
 /// A compact number for losses.
+/// A duration for people: milliseconds below a second (a fit takes a few),
+/// seconds above.
+fn fmt_duration(seconds: f64) -> String {
+    if seconds < 1.0 {
+        format!("{:.1} ms", seconds * 1e3)
+    } else {
+        format!("{seconds:.2} s")
+    }
+}
+
 fn fmt_loss(v: f64) -> String {
     if v != 0.0 && v.abs() < 1e-3 {
         format!("{v:.3e}")
@@ -264,7 +274,7 @@ pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -
         o.loss_evals, o.gradient_evals
     );
     let _ = writeln!(s, "- Termination: {}", o.termination);
-    let _ = writeln!(s, "- Wall time: {:.3} s", o.seconds);
+    let _ = writeln!(s, "- Wall time: {}", fmt_duration(o.seconds));
     let _ = writeln!(
         s,
         "- Failed ODE solves (the line search backed off): {}\n",
@@ -324,13 +334,13 @@ pub fn summary_text(result: &FitResult, forecast: &Forecast) -> String {
     );
     let _ = writeln!(
         s,
-        "  {} ({}): {} iterations, {} loss / {} gradient evaluations, {:.2} s, {}",
+        "  {} ({}): {} iterations, {} loss / {} gradient evaluations, {}, {}",
         o.method,
         o.gradient,
         o.iterations,
         o.loss_evals,
         o.gradient_evals,
-        o.seconds,
+        fmt_duration(o.seconds),
         o.termination
     );
     let _ = writeln!(
@@ -368,4 +378,16 @@ pub fn summary_text(result: &FitResult, forecast: &Forecast) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_in_milliseconds_below_a_second() {
+        assert_eq!(fmt_duration(0.00364), "3.6 ms");
+        assert_eq!(fmt_duration(0.0), "0.0 ms");
+        assert_eq!(fmt_duration(2.5), "2.50 s");
+    }
 }
