@@ -225,7 +225,8 @@ fn table_row(out: &mut String, row: &SummaryRow) {
     }
     int_cell(out, row.iterations);
     int_cell(out, row.evaluations);
-    num_cell(out, row.seconds, 2);
+    // Fits take milliseconds.
+    num_cell(out, row.seconds, 4);
     let _ = writeln!(
         out,
         "<td class=\"text\">{}</td><td class=\"err\">{}</td></tr>",

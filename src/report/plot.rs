@@ -522,7 +522,16 @@ pub fn r_distribution_svg(r_0: &[f64], r_t: &[f64]) -> Result<String, Error> {
             .configure_mesh()
             .x_desc("reproduction number")
             .y_desc("regions")
-            .y_label_formatter(&|v| format!("{v:.0}"))
+            // Counts are whole numbers: with few regions plotters would put
+            // ticks at halves, and "{:.0}" would print each count twice.
+            .y_labels((y_max as usize + 1).min(10))
+            .y_label_formatter(&|v| {
+                if (v - v.round()).abs() < 1e-9 {
+                    format!("{v:.0}")
+                } else {
+                    String::new()
+                }
+            })
             .light_line_style(TRANSPARENT)
             .label_style((FONT, 12))
             .axis_desc_style((FONT, 12))
