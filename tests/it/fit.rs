@@ -1,7 +1,7 @@
 //! End-to-end fits: recovery of known parameters from synthetic data, the
 //! real Italy fit against the scipy prior art's loss, and the failure modes.
 
-mod common;
+use crate::common;
 
 use approx::assert_relative_eq;
 use seird_fit::data::{self, LoadOptions, WindowOptions};

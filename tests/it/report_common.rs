@@ -2,8 +2,6 @@
 //! every number is known in closed form, so the files written from it can be
 //! checked value by value.
 
-#![allow(dead_code)]
-
 use chrono::NaiveDate;
 use seird_fit::data::{DeclinePolicy, RegionKey, TrainingData};
 use seird_fit::fit::{

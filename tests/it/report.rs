@@ -1,7 +1,7 @@
 //! Region reports: every file `report::write_region` writes is read back and
 //! checked against the hand-built outbreak it was written from.
 
-mod report_common;
+use crate::report_common;
 
 use std::path::Path;
 

@@ -4,29 +4,19 @@
 //! itself, for the real data of `../shared/data` (or `SEIRD_DATA_DIR`), and
 //! for every bad input that issue 2 lists.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use approx::assert_relative_eq;
 use serde_json::Value;
 
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_seird-fit"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
-}
+use crate::bin::{run, stdout};
 
 /// [`run`] with the arguments of one whitespace-separated line.
 fn sh(dir: &Path, line: &str) -> Output {
     run(dir, &line.split_whitespace().collect::<Vec<_>>())
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 fn stderr(o: &Output) -> String {
@@ -321,9 +311,8 @@ fn gradient_flag_is_recorded_and_every_method_fits() {
 #[test]
 fn a_closed_stdout_is_not_a_panic() {
     let dir = simulated();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_seird-fit"))
+    let mut child = crate::bin::command(dir.path())
         .args("--country Demoland --data data --json".split(' '))
-        .current_dir(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

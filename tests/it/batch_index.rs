@@ -5,8 +5,7 @@
 //! Needs Debian's `chromium` (`apt-get install -y chromium`). Without it the
 //! test is skipped, except in CI (`CI=true`), where its absence is a failure.
 
-mod batch_common;
-mod report_common;
+use crate::batch_common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

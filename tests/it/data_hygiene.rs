@@ -2,7 +2,7 @@
 //! the JHU data have cumulative counts that fall), and through the training
 //! window that the fit sees.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -1,5 +1,4 @@
 //! Shared test helpers: where the real data is, and synthetic data sets.
-#![allow(dead_code)]
 
 use std::path::PathBuf;
 

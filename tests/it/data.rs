@@ -2,7 +2,7 @@
 //! one test per bad input of issue 2, fed as bytes or temporary files; plus
 //! the real data of `../shared/data` (or `SEIRD_DATA_DIR`).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

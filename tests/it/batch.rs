@@ -3,8 +3,7 @@
 //! local, resume (also after a `kill -9`) fits every region exactly once,
 //! and `merge` joins shards into the same summary as one run.
 
-mod batch_common;
-mod report_common;
+use crate::batch_common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::MetadataExt;
@@ -12,7 +11,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use batch_common::*;
+use crate::batch_common::*;
 use seird_fit::batch::{self, Job, Manifest, Outcome, RunOptions, Shard};
 use seird_fit::commands::merge;
 use seird_fit::fit::FitConfig;
@@ -335,7 +334,12 @@ fn killed_batch_resumes_with_whole_files_and_no_refits() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["kill_test_child", "--exact", "--ignored", "--nocapture"])
+        .args([
+            "batch::kill_test_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
         .env("SEIRD_KILL_TEST_OUT", &out)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

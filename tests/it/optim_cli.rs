@@ -1,20 +1,7 @@
 //! `seird-fit optimize` run as a real binary in a temporary directory:
 //! stdout, the one-line stderr, exit codes and written files.
 
-use std::process::Command;
-
-fn seird_fit(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_seird-fit"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::bin::run3 as seird_fit;
 
 #[test]
 fn lbfgsb_json_on_bounded_rosenbrock() {

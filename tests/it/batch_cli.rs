@@ -4,22 +4,8 @@
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn seird(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_seird-fit"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn one_error_line(out: &Output) -> String {
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(err.trim_end().lines().count(), 1, "stderr: {err}");
-    assert!(err.starts_with("seird-fit: "), "stderr: {err}");
-    err
-}
+use crate::bin::{one_error_line, run as seird};
 
 #[test]
 fn batch_needs_all_or_countries() {

@@ -2,8 +2,6 @@
 //! number it reports is a function of the region's name and training days,
 //! so runs can be compared exactly.
 
-#![allow(dead_code)]
-
 use std::path::Path;
 
 use seird_fit::batch::{Job, RegionSpec};

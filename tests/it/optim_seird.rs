@@ -4,9 +4,8 @@
 //! box, the known minimum (the demo truth), and `seird-fit optimize
 //! --problem seird` as a real binary.
 
-mod common;
+use crate::common;
 
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use approx::assert_relative_eq;
@@ -378,18 +377,7 @@ fn projected_first_order_methods_stay_inside_the_box() {
 
 // ------------------------------------------------------------- the binary
 
-fn seird_fit(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_seird-fit"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::bin::run3 as seird_fit;
 
 #[test]
 fn cli_lbfgsb_json_matches_the_fit_on_the_demo_data() {

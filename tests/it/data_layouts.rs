@@ -5,7 +5,7 @@
 //! stored, so the test writes one the way OWID does: totals empty before the
 //! first case, its own population column, aggregates as locations).
 
-mod common;
+use crate::common;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

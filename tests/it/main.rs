@@ -1,0 +1,24 @@
+//! seird-fit's integration tests, as one test binary (ripgrep style): each
+//! module links the crate once instead of once per file, which is most of a
+//! fresh clone's `cargo test` time.
+
+mod batch_common;
+mod bin;
+mod common;
+mod report_common;
+
+mod batch;
+mod batch_cli;
+mod batch_index;
+mod cli;
+mod cli_data;
+mod data;
+mod data_hygiene;
+mod data_layouts;
+mod fit;
+mod model;
+mod optim;
+mod optim_cli;
+mod optim_first_order;
+mod optim_seird;
+mod report;
