@@ -294,6 +294,77 @@ pub struct Forecast {
     pub reproduction: Vec<f64>,
     /// Number of leading days that were in the training window.
     pub train_days: usize,
+    /// Forecast quantiles for the days after the training window, when they
+    /// have been computed (`None` from [`forecast`] itself).
+    pub intervals: Option<Intervals>,
+}
+
+/// The COVID-19 Forecast Hub's 23 quantile levels.
+pub const HUB_LEVELS: [f64; 23] = [
+    0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75,
+    0.8, 0.85, 0.9, 0.95, 0.975, 0.99,
+];
+
+/// A forecast target: cumulative or daily, cases or deaths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// Cumulative confirmed cases.
+    Cases,
+    /// Cumulative deaths.
+    Deaths,
+    /// Daily new confirmed cases.
+    NewCases,
+    /// Daily new deaths.
+    NewDeaths,
+}
+
+impl Target {
+    /// Every target, in the order of [`Intervals::values`].
+    pub const ALL: [Target; 4] = [
+        Target::Cases,
+        Target::Deaths,
+        Target::NewCases,
+        Target::NewDeaths,
+    ];
+
+    /// The name used in files (`cases`, `deaths`, `new_cases`, `new_deaths`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Cases => "cases",
+            Target::Deaths => "deaths",
+            Target::NewCases => "new_cases",
+            Target::NewDeaths => "new_deaths",
+        }
+    }
+}
+
+/// Forecast quantiles of every [`Target`] on the days after the training
+/// window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Intervals {
+    /// Quantile levels, ascending (normally [`HUB_LEVELS`]).
+    pub levels: Vec<f64>,
+    /// The forecast days the quantiles are for.
+    pub dates: Vec<NaiveDate>,
+    /// `values[target][day][level]`, targets in [`Target::ALL`] order; each
+    /// day's values are non-decreasing in the level.
+    pub values: [Vec<Vec<f64>>; 4],
+}
+
+impl Intervals {
+    /// The quantiles of `target` on every day, `[day][level]`.
+    pub fn of(&self, target: Target) -> &[Vec<f64>] {
+        let i = Target::ALL.iter().position(|&t| t == target).unwrap_or(0);
+        &self.values[i]
+    }
+
+    /// The value of `target` at quantile `level` on every day, if `level` is
+    /// one of [`Intervals::levels`] (to within 1e-9).
+    pub fn quantile(&self, target: Target, level: f64) -> Option<Vec<f64>> {
+        let j = self.levels.iter().position(|&l| (l - level).abs() < 1e-9)?;
+        Some(self.of(target).iter().map(|day| day[j]).collect())
+    }
 }
 
 /// One L-BFGS-B run from one start point.
@@ -512,5 +583,6 @@ pub fn forecast(
             .collect(),
         trajectory,
         train_days: data.dates.len(),
+        intervals: None,
     })
 }

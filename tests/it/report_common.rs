@@ -90,6 +90,7 @@ pub fn outbreak(
         deaths,
         reproduction: (0..n).map(model_r).collect(),
         train_days: train,
+        intervals: None,
     };
     let config = FitConfig {
         forecast_days,
