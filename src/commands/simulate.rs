@@ -30,13 +30,13 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "NAME=VALUE,...")]
     pub params: Option<String>,
     /// Population.
-    #[arg(long, default_value_t = 5_000_000.0)]
+    #[arg(long, default_value_t = crate::model::demo::DEMO_POPULATION)]
     pub population: f64,
     /// Confirmed cases on the first day.
-    #[arg(long, default_value_t = 20.0)]
+    #[arg(long, default_value_t = crate::model::demo::DEMO_C0)]
     pub c0: f64,
     /// Number of days.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = crate::model::demo::DEMO_DAYS)]
     pub days: usize,
     /// First date.
     #[arg(long, default_value = "2020-03-01", value_name = "YYYY-MM-DD")]
@@ -49,16 +49,7 @@ pub struct SimulateArgs {
     pub seed: u64,
 }
 
-/// The demo's true parameters.
-pub const DEMO_TRUTH: Params = Params {
-    r_0: 3.2,
-    theta: 0.03,
-    k: 2.5,
-    l: 40.0,
-    r_t: 0.7,
-    d_rec: 9.0,
-    d_inc: 5.2,
-};
+pub use crate::model::DEMO_TRUTH;
 
 #[derive(Serialize)]
 struct Truth<'a> {

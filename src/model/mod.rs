@@ -166,10 +166,12 @@ impl Trajectory {
 }
 
 pub mod beta;
+pub mod demo;
 pub mod dopri5;
 pub mod ode;
 
 pub use beta::Rates;
+pub use demo::DEMO_TRUTH;
 pub use ode::{
     for_each_day, for_each_day_with_sensitivities, simulate, simulate_with_sensitivities,
     DaySensitivity, SensitivityTrajectory,
