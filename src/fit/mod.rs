@@ -399,7 +399,7 @@ pub fn start_points(config: &FitConfig) -> Vec<Params> {
             for j in 0..x.len() {
                 x[j] = x[j].clamp(lo[j], hi[j]);
             }
-            Params::from_slice(&x)
+            Params::from_array(x)
         }))
         .take(config.optimizer.starts.max(1))
         .collect()
@@ -425,13 +425,12 @@ fn run_lbfgsb(
         .with_memory(opt.memory)
         .and_then(|s| s.with_ftol(opt.ftol))
         .and_then(|s| s.with_pgtol(opt.gtol))
-        .and_then(|s| s.with_max_evals(opt.max_evals))
-        .map_err(|e| FitError::Optimizer(e.to_string()))?;
+        .and_then(|s| s.with_max_evals(opt.max_evals))?;
     let x0 = start.to_array().to_vec();
     let res = Executor::new(objective, solver)
         .configure(|s| s.param(x0).max_iters(opt.max_iters))
         .run()
-        .map_err(|e| FitError::Optimizer(crate::error::cause_chain(e.as_ref())))?;
+        .map_err(|e| FitError::Solver(e.into()))?;
     // The problem's own counters are authoritative (the state's copy is
     // only refreshed between iterations).
     let gradient_evals = res
@@ -456,10 +455,14 @@ fn run_lbfgsb(
         .problem
         .problem
         .ok_or_else(|| FitError::Optimizer("the problem was lost by the executor".into()))?;
-    let params = Params::from_slice(&best);
+    let params = Params::from_slice(&best)
+        .map_err(|e| FitError::Optimizer(format!("the solver's best point: {e}")))?;
     let loss = objective
         .loss(&params)
-        .map_err(|e| FitError::Optimizer(format!("the final point cannot be solved: {e}")))?;
+        .map_err(|source| FitError::FinalPoint {
+            params: params.describe(),
+            source,
+        })?;
     Ok(Run {
         params,
         loss,
@@ -573,10 +576,12 @@ pub fn forecast(
     params: &Params,
     config: &FitConfig,
 ) -> Result<Forecast, FitError> {
+    objective::check_data(data)?;
+    let c0 = data.cases[0];
     let days = data.dates.len() + config.forecast_days;
     let trajectory =
-        simulate(params, data.population, data.cases[0], days, &config.ode).map_err(|source| {
-            FitError::StartPoint {
+        simulate(params, data.population, c0, days, &config.ode).map_err(|source| {
+            FitError::Forecast {
                 params: params.describe(),
                 source,
             }
