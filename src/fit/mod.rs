@@ -241,6 +241,10 @@ pub struct OptimizerReport {
     pub seconds: f64,
     /// ODE solves that failed during the fit (the line search backed off).
     pub solve_failures: u64,
+    /// Why the last of those solves failed (of the winning run if it had
+    /// failures, else of any run); `null` when none failed.
+    #[serde(default)]
+    pub solve_failure: Option<String>,
     /// Number of start points L-BFGS-B ran from (counts above are totals).
     pub starts: usize,
     /// Which start won (0 = the configured start, 1.. = the alternates).
@@ -383,6 +387,7 @@ struct Run {
     loss_evals: u64,
     gradient_evals: u64,
     failures: u64,
+    last_failure: Option<crate::error::SolveError>,
     termination: String,
 }
 
@@ -471,6 +476,7 @@ fn run_lbfgsb(
         loss_evals: objective.solves(),
         gradient_evals,
         failures: objective.failures(),
+        last_failure: objective.last_failure(),
         termination,
     })
 }
@@ -512,6 +518,7 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
         sum(|r| r.gradient_evals),
         sum(|r| r.failures),
     );
+    let any_failure = ok.iter().rev().find_map(|(_, r)| r.last_failure.clone());
     let (best_start, best) = ok
         .into_iter()
         .min_by(|a, b| a.1.loss.msle.total_cmp(&b.1.loss.msle))
@@ -556,6 +563,11 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
             termination: best.termination,
             seconds: started.elapsed().as_secs_f64(),
             solve_failures: failures,
+            solve_failure: best
+                .last_failure
+                .clone()
+                .or(any_failure)
+                .map(|e| e.to_string()),
             starts: starts.len(),
             best_start,
             start_losses,

@@ -211,3 +211,25 @@ fn a_failed_forecast_is_reported_as_a_forecast_failure() {
     assert!(matches!(err, FitError::Forecast { .. }), "{err}");
     assert!(err.to_string().contains("forecast"), "{err}");
 }
+
+/// fit.json says why solves failed, not only how many did.
+#[test]
+fn the_reason_of_failed_solves_is_reported() {
+    let truth = seird_fit::model::DEMO_TRUTH;
+    let data = common::synthetic(&truth, 1e7, 20.0, 60, true);
+    for max_steps in [28, 30, 32, 35, 40, 45, 50, 60] {
+        let mut cfg = FitConfig::default();
+        cfg.ode.max_steps = max_steps;
+        let Ok(r) = fit(&data, &cfg) else { continue };
+        if r.optimizer.solve_failures > 0 {
+            let why = r.optimizer.solve_failure.expect("a reason with the count");
+            assert!(
+                why.contains(&format!("more than {max_steps} steps")),
+                "{why}"
+            );
+            return;
+        }
+        assert_eq!(r.optimizer.solve_failure, None);
+    }
+    panic!("no step budget made some solves fail and the fit succeed");
+}
