@@ -18,6 +18,7 @@ mod data_layouts;
 mod fit;
 mod model;
 mod optim;
+mod optim_checks;
 mod optim_cli;
 mod optim_first_order;
 mod optim_seird;

@@ -4,12 +4,11 @@
 
 #![allow(clippy::needless_range_loop)]
 
-use argmin::core::{
-    CostFunction, Error, Gradient, Problem, Solver, TerminationReason, TerminationStatus, KV,
-};
+use argmin::core::{CostFunction, Error, Gradient, Problem, Solver, State, TerminationReason, KV};
 
 use super::super::linalg::dot;
 use super::super::line_search::{Dcsrch, Task};
+use super::super::validate;
 use super::cauchy::cauchy;
 use super::subspace::{subspace_min, SubspaceK};
 use super::*;
@@ -27,14 +26,7 @@ impl LBFGSB {
         let f = problem.cost(&x)?;
         let g = problem.gradient(&x)?;
         self.evals += 1;
-        if g.len() != x.len() {
-            return Err(OptimError::Length {
-                what: "gradient",
-                expected: x.len(),
-                got: g.len(),
-            }
-            .into());
-        }
+        validate::gradient(NAME, &g, x.len())?;
         Ok(Eval { x, f, g })
     }
 
@@ -155,7 +147,7 @@ where
         let mut x = state
             .take_param()
             .ok_or(OptimError::NoStartPoint { solver: NAME })?;
-        self.bounds.check_len(&x)?;
+        validate::start_point(NAME, &x, Some(&self.bounds))?;
         let inside = self.bounds.contains(&x);
         // Like the Fortran `active`: start from the projection of x0.
         self.bounds.project(&mut x);
@@ -181,7 +173,6 @@ where
         self.kmat = SubspaceK::new(self.mem.m);
         self.iters = 0;
         self.evals = 0;
-        self.pending = None;
         self.message = None;
 
         let given = match (inside, state.take_gradient()) {
@@ -213,11 +204,13 @@ where
             .into());
         }
         let pg = self.bounds.projected_gradient_norm(&e.x, &e.g);
+        let mut kv = argmin::kv!("pg_norm" => pg;);
+        let mut state = state.param(e.x).cost(e.f).gradient(e.g);
         if pg <= self.pgtol {
-            self.finish(TerminationReason::SolverConverged, MSG_PGTOL);
+            let (s, k) = self.finish(state, kv, TerminationReason::SolverConverged, MSG_PGTOL);
+            (state, kv) = (s, k);
         }
-        let kv = argmin::kv!("pg_norm" => pg;);
-        Ok((state.param(e.x).cost(e.f).gradient(e.g), Some(kv)))
+        Ok((state, Some(kv)))
     }
 
     fn next_iter(
@@ -324,10 +317,6 @@ where
                     ls_evals_total += evals;
                     if self.mem.is_empty() {
                         self.iters += 1;
-                        self.finish(
-                            TerminationReason::SolverExit(MSG_ABNORMAL.into()),
-                            MSG_ABNORMAL,
-                        );
                         let kv = argmin::kv!(
                             "step" => 0.0;
                             "pg_norm" => pg0;
@@ -336,7 +325,14 @@ where
                             "restarts" => restarts;
                             "nonfinite" => self.nonfinite;
                         );
-                        return Ok((state.param(cur.x).cost(cur.f).gradient(cur.g), Some(kv)));
+                        let state = state.param(cur.x).cost(cur.f).gradient(cur.g);
+                        let (state, kv) = self.finish(
+                            state,
+                            kv,
+                            TerminationReason::SolverExit(MSG_ABNORMAL.into()),
+                            MSG_ABNORMAL,
+                        );
+                        return Ok((state, Some(kv)));
                     }
                     // Refresh the memory and retry along steepest descent.
                     self.reset_memory();
@@ -350,12 +346,13 @@ where
         let pg = self.bounds.projected_gradient_norm(&next.x, &next.g);
         let fold = cur.f;
         let mut updated = false;
-        if self.evals > self.max_evals {
-            self.finish(TerminationReason::SolverExit(MSG_MAXFUN.into()), MSG_MAXFUN);
+        let mut stop = None;
+        if self.evals.saturating_mul(self.calls_per_eval) > self.max_evals {
+            stop = Some((TerminationReason::SolverExit(MSG_MAXFUN.into()), MSG_MAXFUN));
         } else if pg <= self.pgtol {
-            self.finish(TerminationReason::SolverConverged, MSG_PGTOL);
+            stop = Some((TerminationReason::SolverConverged, MSG_PGTOL));
         } else if fold - next.f <= self.ftol * fold.abs().max(next.f.abs()).max(1.0) {
-            self.finish(TerminationReason::SolverConverged, MSG_FTOL);
+            stop = Some((TerminationReason::SolverConverged, MSG_FTOL));
         } else {
             let s: Vec<f64> = next.x.iter().zip(&cur.x).map(|(a, b)| a - b).collect();
             let y: Vec<f64> = next.g.iter().zip(&cur.g).map(|(a, b)| a - b).collect();
@@ -381,13 +378,30 @@ where
             "theta" => self.theta;
             "nonfinite" => self.nonfinite;
         );
-        Ok((state.param(next.x).cost(next.f).gradient(next.g), Some(kv)))
+        let state = state.param(next.x).cost(next.f).gradient(next.g);
+        Ok(match stop {
+            Some((reason, message)) => {
+                let (state, kv) = self.finish(state, kv, reason, message);
+                (state, Some(kv))
+            }
+            None => (state, Some(kv)),
+        })
     }
+}
 
-    fn terminate(&mut self, _state: &LbfgsbState) -> TerminationStatus {
-        match self.pending.take() {
-            Some(reason) => TerminationStatus::Terminated(reason),
-            None => TerminationStatus::NotTerminated,
-        }
+impl LBFGSB {
+    /// Ends the run: the reason goes into the state (argmin's
+    /// `terminate_with`, so observers see it with the last iteration), the
+    /// Fortran message into [`LBFGSB::message`] and the `message` key.
+    fn finish(
+        &mut self,
+        state: LbfgsbState,
+        kv: KV,
+        reason: TerminationReason,
+        message: &'static str,
+    ) -> (LbfgsbState, KV) {
+        self.message = Some(message);
+        let kv = kv.merge(argmin::kv!("message" => message.to_string();));
+        (state.terminate_with(reason), kv)
     }
 }

@@ -41,7 +41,7 @@
 //! Stopping tests, as in scipy: the projected-gradient infinity norm
 //! `<= pgtol` ([`Bounds::projected_gradient_norm`]), or the relative
 //! reduction `(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol`; both end
-//! with [`TerminationReason::SolverConverged`] and the Fortran message is
+//! with [`TerminationReason::SolverConverged`](argmin::core::TerminationReason::SolverConverged) and the Fortran message is
 //! available from [`LBFGSB::message`]. A failed line search first clears the
 //! memory and retries along the steepest-descent path, then ends the run
 //! with `SolverExit("ABNORMAL_TERMINATION_IN_LNSRCH")`, which is a reason,
@@ -124,7 +124,7 @@
 // Matrix code reads best with explicit indices (a[i][j], h[i][j]).
 #![allow(clippy::needless_range_loop)]
 
-use argmin::core::{IterState, TerminationReason};
+use argmin::core::IterState;
 
 use super::{Bounds, OptimError};
 
@@ -189,6 +189,8 @@ pub struct LBFGSB {
     pgtol: f64,
     max_ls: usize,
     max_evals: u64,
+    /// Objective calls per evaluation of cost and gradient, for `max_evals`.
+    calls_per_eval: u64,
     mem: Memory,
     theta: f64,
     iwhere: Vec<Where>,
@@ -203,7 +205,6 @@ pub struct LBFGSB {
     evals: u64,
     nonfinite: u64,
     skipped: u64,
-    pending: Option<TerminationReason>,
     message: Option<&'static str>,
 }
 
@@ -275,6 +276,7 @@ impl LBFGSB {
             pgtol: 1e-5,
             max_ls: 20,
             max_evals: 15000,
+            calls_per_eval: 1,
             mem: Memory::new(10),
             kmat: SubspaceK::new(10),
             theta: 1.0,
@@ -285,7 +287,6 @@ impl LBFGSB {
             evals: 0,
             nonfinite: 0,
             skipped: 0,
-            pending: None,
             message: None,
         }
     }
@@ -327,13 +328,40 @@ impl LBFGSB {
         Ok(self)
     }
 
-    /// Stops once more than `n` evaluations were made (scipy's `maxfun`;
-    /// checked after each iteration, as scipy does).
+    /// Stops once more than `n` evaluations of cost *and* gradient were
+    /// made (checked after each iteration, as scipy does). With an
+    /// analytic gradient this is scipy's `maxfun`. With a finite-difference
+    /// gradient scipy's `maxfun` counts every call of the objective,
+    /// differences included; use [`LBFGSB::with_max_fun`] for that.
     pub fn with_max_evals(mut self, n: u64) -> Result<Self, OptimError> {
         if n == 0 {
             return Err(Self::invalid("max_evals", n, "must be at least 1"));
         }
         self.max_evals = n;
+        self.calls_per_eval = 1;
+        Ok(self)
+    }
+
+    /// scipy's `maxfun` counted as scipy counts it: stops once more than
+    /// `maxfun` calls of the objective were made, where one evaluation of
+    /// cost and gradient costs `calls_per_eval` calls: 1 with an analytic
+    /// gradient, `1 + n` with 2-point differences ([`FiniteDiff`] reuses
+    /// `f(x)`), `1 + 2n` with 3-point ones (`n` the free variables).
+    ///
+    /// [`FiniteDiff`]: crate::optim::FiniteDiff
+    pub fn with_max_fun(mut self, maxfun: u64, calls_per_eval: u64) -> Result<Self, OptimError> {
+        if maxfun == 0 {
+            return Err(Self::invalid("maxfun", maxfun, "must be at least 1"));
+        }
+        if calls_per_eval == 0 {
+            return Err(Self::invalid(
+                "calls_per_eval",
+                calls_per_eval,
+                "must be at least 1",
+            ));
+        }
+        self.max_evals = maxfun;
+        self.calls_per_eval = calls_per_eval;
         Ok(self)
     }
 
@@ -366,11 +394,6 @@ impl LBFGSB {
     /// BFGS updates skipped for lack of positive curvature.
     pub fn skipped_updates(&self) -> u64 {
         self.skipped
-    }
-
-    fn finish(&mut self, reason: TerminationReason, message: &'static str) {
-        self.pending = Some(reason);
-        self.message = Some(message);
     }
 
     fn reset_memory(&mut self) {
