@@ -563,12 +563,13 @@ pub fn run(args: &OptimizeArgs) -> Result<ExitCode, Error> {
     let source = Source::new(args, &args.problem)?;
     let p = source.make(args)?;
     let spec = spec_for(args, &args.solver, p.as_ref())?;
-    // Warn about ill-conditioning at the start point (small problems only:
-    // the estimate needs the dense Hessian).
-    let warning = if p.dim() <= 200 {
+    // Warn about the Hessian at the start point for Newton, the one solver
+    // that uses it (small problems only: the estimate needs the dense
+    // Hessian). First-order runs never form it, so they get no such note.
+    let warning = if args.solver == "newton" && p.dim() <= 200 {
         DynProblem(source.make(args)?)
             .hessian_at(&spec.x0)
-            .and_then(|h| condition_number(&h).warning)
+            .and_then(|h| condition_number(&h).ok()?.warning)
     } else {
         None
     };

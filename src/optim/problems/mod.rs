@@ -17,7 +17,7 @@ pub use data::{LinearLeastSquares, LogisticRegression};
 
 use argmin::core::{CostFunction, Error, Gradient, Hessian};
 
-use super::newton::central_hessian;
+use super::newton::central_hessian_in_box;
 use super::sgd::SumOfLosses;
 use super::{Bounds, OptimError};
 
@@ -183,7 +183,9 @@ impl Hessian for DynProblem {
     fn hessian(&self, x: &Vec<f64>) -> Result<Vec<Vec<f64>>, Error> {
         match self.0.hessian(x) {
             Some(h) => h,
-            None => central_hessian(|p| self.0.gradient(p), x),
+            // Inside the problem's own box: the SEIRD loss, for one, is
+            // undefined at negative rates.
+            None => central_hessian_in_box(|p| self.0.gradient(p), x, self.0.bounds().as_ref()),
         }
     }
 }
@@ -254,7 +256,7 @@ mod tests {
         }
         if let Some(h) = p.hessian(x) {
             let h = h.unwrap();
-            let fdh = central_hessian(|y| p.gradient(y), x).unwrap();
+            let fdh = crate::optim::newton::central_hessian(|y| p.gradient(y), x).unwrap();
             for (ra, rb) in h.iter().zip(&fdh) {
                 for (a, b) in ra.iter().zip(rb) {
                     prop_assert!(
