@@ -271,8 +271,7 @@ impl Default for RunOptions {
 pub fn finished_result(job: &Job) -> Option<FitResult> {
     let files = RegionFiles::in_dir(&job.dir);
     let result = read_fit_json(&job.dir)?;
-    let same_region =
-        result.region.country == job.key.country && result.region.province == job.key.province;
+    let same_region = result.region.key() == job.key;
     (same_region && files.all().iter().all(|p| p.is_file())).then_some(result)
 }
 
