@@ -45,6 +45,11 @@ pub struct BatchArgs {
     /// slices with `seird-fit merge`.
     #[arg(long, value_name = "i/n")]
     pub shard: Option<Shard>,
+    /// Plots per region: `full` (forecast.png and thumb.svg), `thumb`
+    /// (thumb.svg only, about a fifth less CPU; draw one region's full plot
+    /// with `seird-fit --country ...` or rerun with --plots full), `none`.
+    #[arg(long, default_value = "thumb", value_name = "full|thumb|none")]
+    pub plots: report::Plots,
     /// No progress output (errors only).
     #[arg(long)]
     pub quiet: bool,
@@ -185,6 +190,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         jobs: args.jobs,
         resume: args.resume,
         progress,
+        plots: args.plots,
     };
     let fit_region = |job: &batch::Job| -> Result<fit::FitResult, String> {
         let series = &dataset.regions[job.index];
@@ -193,7 +199,8 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         result.region.fips = series.fips.clone();
         let forecast =
             fit::forecast(&data, &result.params, &config).map_err(|e| cause_chain(&e))?;
-        report::write_region(&job.dir, &data, &result, &forecast).map_err(|e| cause_chain(&e))?;
+        report::write_region_with(&job.dir, &data, &result, &forecast, args.plots)
+            .map_err(|e| cause_chain(&e))?;
         Ok(result)
     };
     let report = batch::run(jobs, &opts, fit_region)?;

@@ -187,3 +187,69 @@ fn one_county_is_fitted_from_the_command_line_with_county_and_fips() {
         "{err}"
     );
 }
+
+#[test]
+fn a_batch_draws_thumbnails_by_default_and_full_plots_on_request() {
+    use std::os::unix::fs::MetadataExt;
+    let tmp = tempfile::tempdir().unwrap();
+    crate::batch_cli::write_small_data_set(tmp.path());
+    let args = [
+        "batch",
+        "--all",
+        "--data",
+        "train.csv",
+        "--end",
+        "2020-04-05",
+        "--out",
+        "out",
+        "--quiet",
+    ];
+    let o = run(tmp.path(), &args);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let alpha = tmp.path().join("out/alpha");
+    assert!(alpha.join("thumb.svg").is_file());
+    assert!(!alpha.join("forecast.png").exists());
+    let md = std::fs::read_to_string(alpha.join("report.md")).unwrap();
+    assert!(
+        md.contains("](thumb.svg)") && !md.contains("forecast.png"),
+        "{md}"
+    );
+    let ino = || std::fs::metadata(alpha.join("fit.json")).unwrap().ino();
+    let first = ino();
+    // Resuming with the same plots reuses the region ...
+    let mut resume = args.to_vec();
+    resume.push("--resume");
+    run(tmp.path(), &resume);
+    assert_eq!(ino(), first);
+    // ... asking for the full plot redoes it, and draws it.
+    resume.extend(["--plots", "full"]);
+    run(tmp.path(), &resume);
+    assert_ne!(ino(), first);
+    assert!(alpha.join("forecast.png").is_file());
+    let md = std::fs::read_to_string(alpha.join("report.md")).unwrap();
+    assert!(md.contains("](forecast.png)"));
+    // --plots none leaves no plot behind, not even an old one.
+    run(
+        tmp.path(),
+        &[
+            "batch",
+            "--all",
+            "--data",
+            "train.csv",
+            "--end",
+            "2020-04-05",
+            "--out",
+            "out",
+            "--quiet",
+            "--plots",
+            "none",
+        ],
+    );
+    assert!(!alpha.join("forecast.png").exists() && !alpha.join("thumb.svg").exists());
+    assert!(alpha.join("fit.json").is_file());
+}
