@@ -137,13 +137,16 @@ pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -
     let _ = writeln!(s, "# SEIRD fit: {name}\n");
     let _ = writeln!(
         s,
-        "![observed vs fitted cumulative cases and deaths, and R(t)](forecast.png)\n"
+        "![observed vs fitted cumulative and daily cases and deaths, and R(t)](forecast.png)\n"
     );
     let _ = writeln!(
         s,
-        "Shaded: the training window. Dots: observations the fit saw; crosses: \
-         held-out observations after the window. Solid lines: the model over the \
-         training window; dashed: its forecast.\n"
+        "Blue shade: the training window; yellow: the forecast days. Light rings: \
+         observations the fit saw; crosses: held-out observations after the window. \
+         Dark lines: the model over the training window; dashed: its forecast \
+         (with its 50 % and 90 % intervals when computed). Zeros sit on the grey \
+         row marked 0. R(t) = beta(t)/rho is the reproduction number in a wholly \
+         susceptible population; R_eff = R(t) S/N accounts for the immune.\n"
     );
 
     let _ = writeln!(s, "## Data window\n");

@@ -22,3 +22,4 @@ mod optim_cli;
 mod optim_first_order;
 mod optim_seird;
 mod report;
+mod report_plot;
