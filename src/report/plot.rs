@@ -81,11 +81,20 @@ pub fn write_forecast_png(
     result: &FitResult,
     forecast: &Forecast,
 ) -> Result<(), Error> {
-    let png = with_pixel_buffer(FORECAST_SIZE, |buf| {
+    crate::io::write_atomic(path, &forecast_png(data, result, forecast)?)
+}
+
+/// The bytes of `forecast.png` (see [`write_forecast_png`]); `report.html`
+/// embeds the same bytes.
+pub fn forecast_png(
+    data: &TrainingData,
+    result: &FitResult,
+    forecast: &Forecast,
+) -> Result<Vec<u8>, Error> {
+    with_pixel_buffer(FORECAST_SIZE, |buf| {
         render_into(buf, FORECAST_SIZE, data, result, forecast)?;
         encode_png(buf, FORECAST_SIZE)
-    })?;
-    crate::io::write_atomic(path, &png)
+    })
 }
 
 /// Draws the region plot into an RGB buffer of `size` (3 bytes per pixel).

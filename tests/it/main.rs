@@ -23,3 +23,4 @@ mod optim_first_order;
 mod optim_seird;
 mod report;
 mod report_plot;
+mod report_ux;
