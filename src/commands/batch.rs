@@ -28,8 +28,10 @@ pub struct BatchArgs {
     /// them, a state that only has counties all of those.
     #[arg(long, value_name = "LIST")]
     pub countries: Option<String>,
+    /// Where the data comes from.
     #[command(flatten)]
     pub data: super::DataArgs,
+    /// The training window and the fit settings.
     #[command(flatten)]
     pub settings: super::FitSettingsArgs,
     /// Output directory: index.html, summary.csv/json and one directory per region.

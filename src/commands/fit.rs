@@ -24,8 +24,10 @@ pub struct FitArgs {
     /// `Country/Province/County` in --country also works.
     #[arg(long)]
     pub county: Option<String>,
+    /// Where the data comes from.
     #[command(flatten)]
     pub data: DataArgs,
+    /// The training window and the fit settings.
     #[command(flatten)]
     pub settings: FitSettingsArgs,
     /// Output directory; the region's files go in `<out>/<region-slug>/`.
@@ -75,7 +77,7 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
     } else if !args.quiet {
         println!("{}", report::summary_text(&result, &forecast));
         println!(
-            "Wrote {}/{{fit.json,forecast.csv,forecast.png,report.md,report.html}}",
+            "Wrote {}/{{fit.json,forecast.csv,forecast.png,report.md,report.html,thumb.svg}}",
             dir.display()
         );
     }
