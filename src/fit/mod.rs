@@ -208,6 +208,24 @@ pub struct RegionInfo {
     pub country: String,
     /// Province or state, if any.
     pub province: Option<String>,
+    /// County (JHU US `Admin2`), if any.
+    #[serde(default)]
+    pub county: Option<String>,
+    /// The county's 5-digit FIPS code (JHU US data), if known; the caller
+    /// that knows the series fills it in, [`fit`] leaves it `None`.
+    #[serde(default)]
+    pub fips: Option<String>,
+}
+
+impl RegionInfo {
+    /// The region's key.
+    pub fn key(&self) -> crate::data::RegionKey {
+        crate::data::RegionKey {
+            country: self.country.clone(),
+            province: self.province.clone(),
+            county: self.county.clone(),
+        }
+    }
 }
 
 /// Final loss values.
@@ -552,6 +570,8 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
         region: RegionInfo {
             country: data.key.country.clone(),
             province: data.key.province.clone(),
+            county: data.key.county.clone(),
+            fips: None,
         },
         population: data.population,
         start_date: data.dates[0],

@@ -95,24 +95,90 @@ impl RegionFiles {
     }
 }
 
+/// Which plots [`write_region_with`] draws. Drawing and encoding the
+/// full-size PNG is about a fifth of a batch's CPU time (`perf`, see
+/// reports/performance.md), so a batch draws thumbnails by default and a
+/// region's full plot is drawn on demand (`seird-fit --country X`, or
+/// `batch --plots full`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Plots {
+    /// `forecast.png` and `thumb.svg`.
+    #[default]
+    Full,
+    /// `thumb.svg` only.
+    Thumb,
+    /// Neither.
+    None,
+}
+
+impl Plots {
+    /// The name as `--plots` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Plots::Full => "full",
+            Plots::Thumb => "thumb",
+            Plots::None => "none",
+        }
+    }
+}
+
+impl std::str::FromStr for Plots {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "full" => Ok(Plots::Full),
+            "thumb" => Ok(Plots::Thumb),
+            "none" => Ok(Plots::None),
+            other => Err(format!("'{other}' is not one of full, thumb, none")),
+        }
+    }
+}
+
+impl std::fmt::Display for Plots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl RegionFiles {
+    /// The files a region written with `plots` must have to be complete,
+    /// `fit.json` last.
+    pub fn required(&self, plots: Plots) -> Vec<&Path> {
+        self.all()
+            .into_iter()
+            .filter(|p| match plots {
+                Plots::Full => true,
+                Plots::Thumb => *p != self.forecast_png.as_path(),
+                Plots::None => *p != self.forecast_png.as_path() && *p != self.thumbnail.as_path(),
+            })
+            .collect()
+    }
+}
+
 /// Writes a region's report files into `dir` (created if needed), each
-/// atomically, `fit.json` last.
+/// atomically, `fit.json` last: [`write_region_with`] with every plot.
 pub fn write_region(
     dir: &Path,
     data: &TrainingData,
     result: &FitResult,
     forecast: &Forecast,
 ) -> Result<RegionFiles, Error> {
-    write_region_with(dir, data, result, forecast, None)
+    write_region_with(dir, data, result, forecast, Plots::Full, None)
 }
 
-/// [`write_region`], with a `provenance` block appended to `fit.json`
-/// when one is given (readers of [`FitResult`] ignore it).
+/// Writes a region's report files into `dir` (created if needed), each
+/// atomically, `fit.json` last, with the plots `plots` asks for, and a
+/// `provenance` block appended to `fit.json` when one is given (readers of
+/// [`FitResult`] ignore it). A plot not drawn this time is removed if an
+/// earlier run left one, so no file in `dir` shows another fit.
 pub fn write_region_with(
     dir: &Path,
     data: &TrainingData,
     result: &FitResult,
     forecast: &Forecast,
+    plots: Plots,
     provenance: Option<&provenance::Provenance>,
 ) -> Result<RegionFiles, Error> {
     let files = RegionFiles::in_dir(dir);
@@ -120,16 +186,35 @@ pub fn write_region_with(
     let rows = forecast_rows(data, forecast)?;
     write_atomic(&files.forecast_csv, &table::to_csv(&rows)?)?;
 
-    let png = plot::forecast_png(data, result, forecast)?;
-    write_atomic(&files.forecast_png, &png)?;
-    write_atomic(
-        &files.thumbnail,
-        plot::thumbnail_svg(data, forecast)?.as_bytes(),
-    )?;
-    let md = markdown::report_md(data, result, forecast);
+    let png = if plots == Plots::Full {
+        let png = plot::forecast_png(data, result, forecast)?;
+        write_atomic(&files.forecast_png, &png)?;
+        Some(png)
+    } else {
+        remove_stale(&files.forecast_png)?;
+        None
+    };
+    if plots == Plots::None {
+        remove_stale(&files.thumbnail)?;
+    } else {
+        write_atomic(
+            &files.thumbnail,
+            plot::thumbnail_svg(data, forecast)?.as_bytes(),
+        )?;
+    }
+    let mut md = markdown::report_md(data, result, forecast);
+    if plots != Plots::Full {
+        // The page links the plot by file name; point it at the plot that
+        // exists (a local edit here keeps the page's text in one place).
+        let link = format!("]({FORECAST_PNG})");
+        md = match plots {
+            Plots::Thumb => md.replace(&link, &format!("]({THUMB_SVG})")),
+            _ => md.replace(&link, "]()"),
+        };
+    }
     write_atomic(&files.report_md, md.as_bytes())?;
     let title = format!("SEIRD fit: {}", data.key.display_name());
-    let page = html::render_page(&title, &md, Some((FORECAST_PNG, &png)));
+    let page = html::render_page(&title, &md, png.as_deref().map(|p| (FORECAST_PNG, p)));
     write_atomic(&files.report_html, page.as_bytes())?;
 
     let json_err = |e: serde_json::Error| Error::Report(format!("cannot serialise fit.json: {e}"));
@@ -143,6 +228,17 @@ pub fn write_region_with(
     let json = serde_json::to_string_pretty(&value).map_err(json_err)?;
     write_atomic(&files.fit_json, json.as_bytes())?;
     Ok(files)
+}
+
+/// Removes a file an earlier run wrote, if it is there.
+fn remove_stale(path: &Path) -> Result<(), Error> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Reads a region's `fit.json`; `None` when it is missing or unreadable

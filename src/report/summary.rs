@@ -36,12 +36,18 @@ pub enum Status {
 /// [`Summary::write`]). Whole counts are written as integers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummaryRow {
-    /// `Country` or `Country/Province`.
+    /// `Country`, `Country/Province` or `Country/Province/County`.
     pub region: String,
     /// Country.
     pub country: String,
     /// Province or state, if any.
     pub province: Option<String>,
+    /// County (JHU US `Admin2`), if any.
+    #[serde(default)]
+    pub county: Option<String>,
+    /// The county's FIPS code, if known.
+    #[serde(default)]
+    pub fips: Option<String>,
     /// Population (when known).
     #[serde(serialize_with = "whole_as_integer")]
     pub population: Option<f64>,
@@ -147,14 +153,13 @@ impl SummaryRow {
     pub fn fitted(result: &FitResult, dir: &str) -> Self {
         let p = &result.params;
         let o = &result.optimizer;
-        let key = RegionKey {
-            country: result.region.country.clone(),
-            province: result.region.province.clone(),
-        };
+        let key = result.region.key();
         SummaryRow {
             region: key.display_name(),
             country: key.country,
             province: key.province,
+            county: key.county,
+            fips: result.region.fips.clone(),
             population: Some(result.population),
             days: Some(result.train_days),
             start_date: Some(result.start_date),
@@ -196,6 +201,8 @@ impl SummaryRow {
             region: key.display_name(),
             country: key.country.clone(),
             province: key.province.clone(),
+            county: key.county.clone(),
+            fips: None,
             population,
             days,
             start_date: None,
@@ -231,6 +238,7 @@ impl SummaryRow {
         RegionKey {
             country: self.country.clone(),
             province: self.province.clone(),
+            county: self.county.clone(),
         }
     }
 }

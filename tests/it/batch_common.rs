@@ -94,6 +94,7 @@ pub fn regions() -> Vec<RegionSpec> {
             key: RegionKey {
                 country: c.to_string(),
                 province: p.map(String::from),
+                county: None,
             },
             population: if c.starts_with("Diamond") {
                 None

@@ -306,10 +306,7 @@ fn report_md_explains_every_parameter_and_embeds_the_plot() {
 #[test]
 fn terminal_summary_has_window_loss_and_a_parameter_table() {
     let (_, result, forecast) = outbreak(
-        RegionKey {
-            country: "China".into(),
-            province: Some("Hubei".into()),
-        },
+        RegionKey::new("China", Some("Hubei"), None),
         TRAIN,
         HELD,
         FORECAST,
