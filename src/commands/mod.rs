@@ -103,6 +103,13 @@ impl FitSettingsArgs {
     /// Loads the configuration file and applies the flags over it
     /// (default < file < flag), validating the result.
     pub fn resolve(&self) -> Result<FitConfig, Error> {
+        if let (Some(start), Some(end)) = (self.start, self.end) {
+            if start > end {
+                return Err(Error::Usage(format!(
+                    "--start {start} is after --end {end}: the training window is empty"
+                )));
+            }
+        }
         let mut c = crate::config::load(&self.config)?;
         if self.cases_only {
             c.loss.cases_only = true;
