@@ -110,8 +110,8 @@ fn at_least(name: &str, dim: usize, min: usize) -> Result<usize, OptimError> {
     Ok(dim)
 }
 
-/// The shipped problem called `name` (case-insensitive); `seird` is
-/// [`SeirdProblem::demo`] (7 variables, so `opts.dim` must be `None` or 7).
+/// The shipped generic problem called `name` (case-insensitive). The SEIRD
+/// loss is registered one layer up (`seird_fit::fit::problem::by_name`).
 pub fn by_name(name: &str, opts: ProblemOptions) -> Result<Box<dyn TestProblem>, OptimError> {
     let lname = name.to_ascii_lowercase();
     Ok(match lname.as_str() {
