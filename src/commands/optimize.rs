@@ -27,10 +27,9 @@ use plotters::prelude::*;
 use super::DataArgs;
 use crate::data;
 use crate::error::{Error, FitError};
+use crate::fit::problem::{by_name, names, SeirdProblem};
 use crate::optim::numerics::condition_number;
-use crate::optim::problems::{
-    by_name, distance_to_minimum, DynProblem, ProblemOptions, SeirdProblem, TestProblem, NAMES,
-};
+use crate::optim::problems::{distance_to_minimum, DynProblem, ProblemOptions, TestProblem};
 use crate::optim::{
     AdaDelta, AdaGrad, Adam, Armijo, Bounds, GradientDescent, Momentum, Nesterov, Newton,
     OptimError, RMSprop, LBFGSB, SGD,
@@ -651,7 +650,7 @@ fn write_trace(path: &Path, o: &Outcome) -> Result<(), Error> {
 
 fn compare(args: &OptimizeArgs) -> Result<ExitCode, Error> {
     let problems: Vec<String> = if args.problem.eq_ignore_ascii_case("all") {
-        NAMES.iter().map(|s| s.to_string()).collect()
+        names().iter().map(|s| s.to_string()).collect()
     } else {
         vec![args.problem.clone()]
     };

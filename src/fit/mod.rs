@@ -1,6 +1,7 @@
 //! Fitting: the recency-weighted MSLE loss, the objective handed to the
 //! optimizer, and [`fit`], which turns [`TrainingData`] into a [`FitResult`].
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use argmin::core::{Executor, State};
@@ -15,26 +16,33 @@ use crate::optim::LBFGSB;
 
 pub mod loss;
 pub mod objective;
+pub mod problem;
+mod validate;
 
 pub use objective::SeirdObjective;
 
 /// How the loss gradient is computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum GradientMethod {
     /// Forward differences (one extra solve per parameter), one-sided at a bound.
     #[serde(rename = "2-point")]
-    #[value(name = "2-point")]
     TwoPoint,
     /// Central differences (two extra solves per parameter), one-sided at a bound.
     #[serde(rename = "3-point")]
-    #[value(name = "3-point")]
     ThreePoint,
     /// Exact gradients from forward sensitivities integrated with the state.
     Sensitivity,
 }
 
 impl GradientMethod {
+    /// Every method, in the order the command line lists them.
+    pub const ALL: [GradientMethod; 3] = [
+        GradientMethod::TwoPoint,
+        GradientMethod::ThreePoint,
+        GradientMethod::Sensitivity,
+    ];
+
     /// The name used on the command line and in fit.json.
     pub fn name(self) -> &'static str {
         match self {
@@ -397,8 +405,12 @@ pub fn start_points(config: &FitConfig) -> Vec<Params> {
         .collect()
 }
 
-fn run_lbfgsb(data: &TrainingData, config: &FitConfig, start: &Params) -> Result<Run, FitError> {
-    let objective = SeirdObjective::new(data, config)?;
+fn run_lbfgsb(
+    data: &Arc<TrainingData>,
+    config: &FitConfig,
+    start: &Params,
+) -> Result<Run, FitError> {
+    let objective = SeirdObjective::from_shared(Arc::clone(data), config)?;
     let bounds = objective.bounds().clone();
     // A start point where the model cannot be solved is an error naming it,
     // not a huge cost.
@@ -466,11 +478,12 @@ fn run_lbfgsb(data: &TrainingData, config: &FitConfig, start: &Params) -> Result
 /// keeping the run with the lowest loss.
 pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitError> {
     let started = Instant::now();
-    crate::config::validate(config, "configuration")?;
+    config.validate("configuration")?;
     let starts = start_points(config);
+    let shared = Arc::new(data.clone());
     let runs: Vec<Result<Run, FitError>> = starts
         .par_iter()
-        .map(|s| run_lbfgsb(data, config, s))
+        .map(|s| run_lbfgsb(&shared, config, s))
         .collect();
     // The configured start must solve; an alternate that cannot is skipped.
     let mut ok = Vec::new();

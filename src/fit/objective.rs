@@ -10,6 +10,7 @@
 //! off from; every failure is counted and the last one kept for the report.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use argmin::core::{CostFunction, Error as ArgminError, Gradient};
 
@@ -22,7 +23,7 @@ use crate::model::{
 };
 use crate::optim::{fd_gradient, Bounds, FdScheme};
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Tally {
     /// Last evaluated point, its loss (NaN when the solve failed) and, when
     /// computed, its gradient.
@@ -32,21 +33,30 @@ struct Tally {
     last_failure: Option<SolveError>,
 }
 
-/// The fit loss of one region as an optimisation problem.
-#[derive(Debug)]
-pub struct SeirdObjective<'a> {
-    data: &'a TrainingData,
+/// The fit loss of one region as an optimisation problem. It owns (a shared
+/// handle to) its data, so it can be kept, moved into a solver and wrapped
+/// (as [`super::problem::SeirdProblem`] does) without a second cache.
+#[derive(Debug, Clone)]
+pub struct SeirdObjective {
+    data: Arc<TrainingData>,
     config: FitConfig,
     bounds: Bounds,
     scored: ScoredDays,
     tally: RefCell<Tally>,
 }
 
-impl<'a> SeirdObjective<'a> {
-    /// The objective for `data` under `config` (bounds, loss, ODE settings
-    /// and gradient method are taken from it). Bounds that do not form a
-    /// box (NaN, or a lower bound above its upper bound) are an error.
-    pub fn new(data: &'a TrainingData, config: &FitConfig) -> Result<Self, FitError> {
+impl SeirdObjective {
+    /// The objective for (a copy of) `data` under `config` (bounds, loss,
+    /// ODE settings and gradient method are taken from it). Bounds that do
+    /// not form a box (NaN, or a lower bound above its upper bound) are an
+    /// error.
+    pub fn new(data: &TrainingData, config: &FitConfig) -> Result<Self, FitError> {
+        Self::from_shared(Arc::new(data.clone()), config)
+    }
+
+    /// [`SeirdObjective::new`] on data shared with other objectives (the
+    /// start points of one fit).
+    pub fn from_shared(data: Arc<TrainingData>, config: &FitConfig) -> Result<Self, FitError> {
         let bounds = Bounds::new(
             config.bounds.lower.to_array().to_vec(),
             config.bounds.upper.to_array().to_vec(),
@@ -63,17 +73,18 @@ impl<'a> SeirdObjective<'a> {
                 problem: e.to_string(),
             })
         })?;
+        let scored = ScoredDays::new(
+            &config.loss,
+            Observed {
+                cases: &data.cases,
+                deaths: &data.deaths,
+            },
+        );
         Ok(SeirdObjective {
             data,
             config: *config,
             bounds,
-            scored: ScoredDays::new(
-                &config.loss,
-                Observed {
-                    cases: &data.cases,
-                    deaths: &data.deaths,
-                },
-            ),
+            scored,
             tally: RefCell::new(Tally::default()),
         })
     }
@@ -81,6 +92,16 @@ impl<'a> SeirdObjective<'a> {
     /// The parameter box.
     pub fn bounds(&self) -> &Bounds {
         &self.bounds
+    }
+
+    /// The training data.
+    pub fn data(&self) -> &TrainingData {
+        &self.data
+    }
+
+    /// The configuration the loss is evaluated under.
+    pub fn config(&self) -> &FitConfig {
+        &self.config
     }
 
     fn days(&self) -> usize {
@@ -184,11 +205,26 @@ impl<'a> SeirdObjective<'a> {
     }
 }
 
-impl CostFunction for SeirdObjective<'_> {
+/// A parameter vector of the wrong length is the caller's error, not a
+/// panic in [`Params::from_slice`].
+fn check_len(x: &[f64]) -> Result<(), ArgminError> {
+    if x.len() != N_PARAMS {
+        return Err(crate::optim::OptimError::Length {
+            what: "seird parameters",
+            expected: N_PARAMS,
+            got: x.len(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+impl CostFunction for SeirdObjective {
     type Param = Vec<f64>;
     type Output = f64;
 
     fn cost(&self, x: &Self::Param) -> Result<f64, ArgminError> {
+        check_len(x)?;
         if let Some((v, _)) = self.cached(x) {
             return Ok(v);
         }
@@ -201,11 +237,12 @@ impl CostFunction for SeirdObjective<'_> {
     }
 }
 
-impl Gradient for SeirdObjective<'_> {
+impl Gradient for SeirdObjective {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
 
     fn gradient(&self, x: &Self::Param) -> Result<Vec<f64>, ArgminError> {
+        check_len(x)?;
         let cached = self.cached(x);
         if let Some((_, Some(g))) = &cached {
             return Ok(g.clone());

@@ -17,6 +17,8 @@ mod data_hygiene;
 mod data_layouts;
 mod fit;
 mod model;
+mod ode_models;
+mod ode_oracle;
 mod optim;
 mod optim_checks;
 mod optim_cli;

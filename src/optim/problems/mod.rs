@@ -6,17 +6,14 @@
 //! [`SumOfLosses`] for the data-fitting ones). To ship one more problem,
 //! implement [`TestProblem`] and add a line to [`by_name`] and [`NAMES`].
 //!
-//! Besides the classic test functions and the synthetic data fits, the
-//! registry holds the SEIRD fit loss itself ([`seird`], name `seird`), on
-//! the demo data whose true parameters are its known minimum.
+//! The problems here are generic; the SEIRD fit loss is registered one layer
+//! up, in `crate::fit::problem`, which extends [`by_name`] with `seird`.
 
 mod classic;
 mod data;
-pub mod seird;
 
 pub use classic::{Beale, Booth, Himmelblau, Quadratic, Rosenbrock};
 pub use data::{LinearLeastSquares, LogisticRegression};
-pub use seird::SeirdProblem;
 
 use argmin::core::{CostFunction, Error, Gradient, Hessian};
 
@@ -64,7 +61,6 @@ pub const NAMES: &[&str] = &[
     "booth",
     "least-squares",
     "logistic",
-    "seird",
 ];
 
 /// Settings for [`by_name`].
@@ -146,22 +142,6 @@ pub fn by_name(name: &str, opts: ProblemOptions) -> Result<Box<dyn TestProblem>,
             at_least(&lname, opts.dim.unwrap_or(5), 1)?,
             opts.seed,
         )),
-        "seird" => {
-            if let Some(d) = opts.dim.filter(|&d| d != crate::model::N_PARAMS) {
-                return Err(OptimError::Dimension {
-                    problem: lname,
-                    problem_says: "has the 7 model parameters",
-                    dim: d,
-                });
-            }
-            Box::new(
-                SeirdProblem::demo().map_err(|e| OptimError::NonFiniteStart {
-                    what: format!("cost (the demo data cannot be simulated: {e})"),
-                    value: f64::NAN,
-                    x: crate::commands::simulate::DEMO_TRUTH.to_array().to_vec(),
-                })?,
-            )
-        }
         _ => {
             return Err(OptimError::UnknownProblem {
                 name: name.into(),
