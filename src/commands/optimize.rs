@@ -32,6 +32,7 @@ use crate::optim::numerics::condition_number;
 use crate::optim::problems::{
     constrained, distance_to_minimum, DynProblem, ProblemOptions, TestProblem,
 };
+use crate::optim::second_order;
 use crate::optim::stopping::MSG_DIVERGED;
 use crate::optim::{
     AdaDelta, AdaGrad, Adam, Armijo, AugLag, Bounds, GradientDescent, Momentum, Nesterov, Newton,
@@ -590,6 +591,19 @@ pub fn run(args: &OptimizeArgs) -> Result<ExitCode, Error> {
         None
     };
     let out = run_solver(p, &spec)?;
+    // Second-order check at the end point (small problems: dense Hessian).
+    let second = if out.dim <= 200 {
+        let dp = DynProblem(source.make(args)?);
+        let g = argmin::core::Gradient::gradient(&dp, &out.x).ok();
+        match (g, dp.hessian_at(&out.x)) {
+            (Some(g), Some(h)) => {
+                second_order::check(&out.x, &g, &h, spec.bounds.as_ref(), 1e-8).ok()
+            }
+            _ => None,
+        }
+    } else {
+        None
+    };
     if let Some(path) = &args.trace {
         write_trace(path, &out)?;
     }
@@ -600,12 +614,23 @@ pub fn run(args: &OptimizeArgs) -> Result<ExitCode, Error> {
     if args.json {
         let mut v = out.to_json();
         v["warning"] = serde_json::json!(warning);
+        v["second_order"] = serde_json::json!(second.as_ref().map(|s| serde_json::json!({
+            "verdict": s.verdict.text(),
+            "min_eigenvalue": s.min_eigenvalue,
+        })));
         outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         if let Some(w) = warning {
             eprintln!("seird-fit: warning: Hessian at the start point: {w}");
         }
         print_summary(&out);
+        if let Some(s) = &second {
+            outln!(
+                "second order {} (smallest reduced-Hessian eigenvalue {:.3e})",
+                s.verdict.text(),
+                s.min_eigenvalue
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -27,6 +27,7 @@ pub mod line_search;
 pub mod newton;
 pub mod numerics;
 pub mod problems;
+pub mod second_order;
 pub mod sgd;
 pub mod stopping;
 pub mod validate;
