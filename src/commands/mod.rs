@@ -53,6 +53,10 @@ pub struct DataArgs {
     /// The counts are daily (incident); sum them into cumulative series.
     #[arg(long)]
     pub incident: bool,
+    /// Sum regions to one level: `state` (a state's counties, JHU US) or
+    /// `country` (all of a country's provinces and counties).
+    #[arg(long, value_name = "state|country")]
+    pub aggregate: Option<crate::data::Aggregate>,
 }
 
 impl DataArgs {
@@ -61,6 +65,7 @@ impl DataArgs {
         crate::data::LoadOptions {
             population_file: self.population.clone(),
             incident: self.incident,
+            aggregate: self.aggregate,
         }
     }
 }

@@ -86,7 +86,7 @@ pub fn parse_params(text: &str, base: Params) -> Result<Params, Error> {
             .filter(|v| v.is_finite())
             .ok_or_else(|| Error::Usage(format!("--params: '{value}' is not a number")))?;
     }
-    Ok(Params::from_slice(&p))
+    Ok(Params::from_array(p))
 }
 
 /// Adds seeded multiplicative noise to the daily increments of a

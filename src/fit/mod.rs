@@ -208,6 +208,24 @@ pub struct RegionInfo {
     pub country: String,
     /// Province or state, if any.
     pub province: Option<String>,
+    /// County (JHU US `Admin2`), if any.
+    #[serde(default)]
+    pub county: Option<String>,
+    /// The county's 5-digit FIPS code (JHU US data), if known; the caller
+    /// that knows the series fills it in, [`fit`] leaves it `None`.
+    #[serde(default)]
+    pub fips: Option<String>,
+}
+
+impl RegionInfo {
+    /// The region's key.
+    pub fn key(&self) -> crate::data::RegionKey {
+        crate::data::RegionKey {
+            country: self.country.clone(),
+            province: self.province.clone(),
+            county: self.county.clone(),
+        }
+    }
 }
 
 /// Final loss values.
@@ -241,6 +259,10 @@ pub struct OptimizerReport {
     pub seconds: f64,
     /// ODE solves that failed during the fit (the line search backed off).
     pub solve_failures: u64,
+    /// Why the last of those solves failed (of the winning run if it had
+    /// failures, else of any run); `null` when none failed.
+    #[serde(default)]
+    pub solve_failure: Option<String>,
     /// Number of start points L-BFGS-B ran from (counts above are totals).
     pub starts: usize,
     /// Which start won (0 = the configured start, 1.. = the alternates).
@@ -266,6 +288,7 @@ pub struct FitResult {
     /// Which region.
     pub region: RegionInfo,
     /// Population used.
+    #[serde(serialize_with = "whole_persons")]
     pub population: f64,
     /// First training day (model time 0).
     pub start_date: NaiveDate,
@@ -285,6 +308,15 @@ pub struct FitResult {
     pub data: DataReport,
     /// The configuration used.
     pub config: FitConfig,
+}
+
+/// Populations are whole persons: `38928341`, not `38928341.0`.
+fn whole_persons<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if v.fract() == 0.0 && v.abs() < 9e15 {
+        s.serialize_i64(*v as i64)
+    } else {
+        s.serialize_f64(*v)
+    }
 }
 
 /// The fitted model run over the training window and the forecast days.
@@ -383,6 +415,7 @@ struct Run {
     loss_evals: u64,
     gradient_evals: u64,
     failures: u64,
+    last_failure: Option<crate::error::SolveError>,
     termination: String,
 }
 
@@ -399,7 +432,7 @@ pub fn start_points(config: &FitConfig) -> Vec<Params> {
             for j in 0..x.len() {
                 x[j] = x[j].clamp(lo[j], hi[j]);
             }
-            Params::from_slice(&x)
+            Params::from_array(x)
         }))
         .take(config.optimizer.starts.max(1))
         .collect()
@@ -425,13 +458,12 @@ fn run_lbfgsb(
         .with_memory(opt.memory)
         .and_then(|s| s.with_ftol(opt.ftol))
         .and_then(|s| s.with_pgtol(opt.gtol))
-        .and_then(|s| s.with_max_evals(opt.max_evals))
-        .map_err(|e| FitError::Optimizer(e.to_string()))?;
+        .and_then(|s| s.with_max_evals(opt.max_evals))?;
     let x0 = start.to_array().to_vec();
     let res = Executor::new(objective, solver)
         .configure(|s| s.param(x0).max_iters(opt.max_iters))
         .run()
-        .map_err(|e| FitError::Optimizer(crate::error::cause_chain(e.as_ref())))?;
+        .map_err(|e| FitError::Solver(e.into()))?;
     // The problem's own counters are authoritative (the state's copy is
     // only refreshed between iterations).
     let gradient_evals = res
@@ -456,10 +488,14 @@ fn run_lbfgsb(
         .problem
         .problem
         .ok_or_else(|| FitError::Optimizer("the problem was lost by the executor".into()))?;
-    let params = Params::from_slice(&best);
+    let params = Params::from_slice(&best)
+        .map_err(|e| FitError::Optimizer(format!("the solver's best point: {e}")))?;
     let loss = objective
         .loss(&params)
-        .map_err(|e| FitError::Optimizer(format!("the final point cannot be solved: {e}")))?;
+        .map_err(|source| FitError::FinalPoint {
+            params: params.describe(),
+            source,
+        })?;
     Ok(Run {
         params,
         loss,
@@ -468,6 +504,7 @@ fn run_lbfgsb(
         loss_evals: objective.solves(),
         gradient_evals,
         failures: objective.failures(),
+        last_failure: objective.last_failure(),
         termination,
     })
 }
@@ -509,6 +546,7 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
         sum(|r| r.gradient_evals),
         sum(|r| r.failures),
     );
+    let any_failure = ok.iter().rev().find_map(|(_, r)| r.last_failure.clone());
     let (best_start, best) = ok
         .into_iter()
         .min_by(|a, b| a.1.loss.msle.total_cmp(&b.1.loss.msle))
@@ -532,6 +570,8 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
         region: RegionInfo {
             country: data.key.country.clone(),
             province: data.key.province.clone(),
+            county: data.key.county.clone(),
+            fips: None,
         },
         population: data.population,
         start_date: data.dates[0],
@@ -553,6 +593,11 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
             termination: best.termination,
             seconds: started.elapsed().as_secs_f64(),
             solve_failures: failures,
+            solve_failure: best
+                .last_failure
+                .clone()
+                .or(any_failure)
+                .map(|e| e.to_string()),
             starts: starts.len(),
             best_start,
             start_losses,
@@ -573,10 +618,12 @@ pub fn forecast(
     params: &Params,
     config: &FitConfig,
 ) -> Result<Forecast, FitError> {
+    objective::check_data(data)?;
+    let c0 = data.cases[0];
     let days = data.dates.len() + config.forecast_days;
     let trajectory =
-        simulate(params, data.population, data.cases[0], days, &config.ode).map_err(|source| {
-            FitError::StartPoint {
+        simulate(params, data.population, c0, days, &config.ode).map_err(|source| {
+            FitError::Forecast {
                 params: params.describe(),
                 source,
             }

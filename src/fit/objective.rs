@@ -57,6 +57,7 @@ impl SeirdObjective {
     /// [`SeirdObjective::new`] on data shared with other objectives (the
     /// start points of one fit).
     pub fn from_shared(data: Arc<TrainingData>, config: &FitConfig) -> Result<Self, FitError> {
+        check_data(&data)?;
         let bounds = Bounds::new(
             config.bounds.lower.to_array().to_vec(),
             config.bounds.upper.to_array().to_vec(),
@@ -180,7 +181,11 @@ impl SeirdObjective {
 
     /// The loss as a plain number: NaN when the solve fails (and counted).
     fn loss_value(&self, x: &[f64]) -> f64 {
-        let r = self.loss(&Params::from_slice(x));
+        // The length was checked by `cost`/`gradient` (`check_len`).
+        let Ok(p) = Params::from_slice(x) else {
+            return f64::NAN;
+        };
+        let r = self.loss(&p);
         self.record(&r);
         r.map(|v| v.msle).unwrap_or(f64::NAN)
     }
@@ -194,7 +199,10 @@ impl SeirdObjective {
 
     /// Evaluates loss and exact gradient at `x` and caches both.
     fn evaluate_exact(&self, x: &[f64]) -> (f64, Vec<f64>) {
-        let r = self.loss_and_gradient(&Params::from_slice(x));
+        let Ok(p) = Params::from_slice(x) else {
+            return (f64::NAN, vec![f64::NAN; N_PARAMS]);
+        };
+        let r = self.loss_and_gradient(&p);
         self.record(&r);
         let (v, g) = match r {
             Ok((v, g)) => (v.msle, g.to_vec()),
@@ -203,6 +211,34 @@ impl SeirdObjective {
         self.tally.borrow_mut().last = Some((x.to_vec(), v, Some(g.clone())));
         (v, g)
     }
+}
+
+/// The one check of training data before it is solved or scored: at least
+/// two days, as many deaths as cases and dates, and a finite positive
+/// population above the first day's cases (the model starts at
+/// `S = N - C0`, `I = C0`).
+pub fn check_data(data: &TrainingData) -> Result<(), FitError> {
+    let fail = |problem: String| {
+        Err(FitError::Data {
+            region: data.key.display_name(),
+            problem,
+        })
+    };
+    let n = data.cases.len();
+    if n < 2 || data.deaths.len() != n || data.dates.len() != n {
+        return fail(format!(
+            "{n} days of cases, {} of deaths and {} dates (need at least 2, the same number of each)",
+            data.deaths.len(),
+            data.dates.len()
+        ));
+    }
+    if !(data.population.is_finite() && data.population > data.cases[0] && data.cases[0] >= 0.0) {
+        return fail(format!(
+            "population {} and first-day cases {} (need 0 <= cases < population)",
+            data.population, data.cases[0]
+        ));
+    }
+    Ok(())
 }
 
 /// A parameter vector of the wrong length is the caller's error, not a

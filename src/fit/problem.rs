@@ -94,14 +94,6 @@ impl SeirdProblem {
         let mut config = *config;
         config.optimizer.gradient = GradientMethod::Sensitivity;
         config.validate("seird problem")?;
-        if data.cases.len() < 2 || data.deaths.len() != data.cases.len() {
-            return Err(FitError::Optimizer(format!(
-                "seird problem: {} has {} days of cases and {} of deaths (need at least 2 of each)",
-                data.key.display_name(),
-                data.cases.len(),
-                data.deaths.len()
-            )));
-        }
         let objective = SeirdObjective::from_shared(std::sync::Arc::new(data), &config)?;
         Ok(SeirdProblem {
             bounds: objective.bounds().clone(),

@@ -25,6 +25,14 @@ pub struct Params {
     pub d_inc: f64,
 }
 
+/// A parameter vector without exactly [`N_PARAMS`] values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{got} parameter values given, the model has {N_PARAMS}")]
+pub struct ParamCountError {
+    /// How many values were given.
+    pub got: usize,
+}
+
 /// Number of model parameters.
 pub const N_PARAMS: usize = 7;
 
@@ -50,17 +58,26 @@ impl Params {
         ]
     }
 
-    /// Builds parameters from a vector in the prior art's order.
-    pub fn from_slice(p: &[f64]) -> Self {
+    /// Builds parameters from an array in the prior art's order.
+    pub fn from_array(p: [f64; N_PARAMS]) -> Self {
+        let [r_0, theta, k, l, r_t, d_rec, d_inc] = p;
         Params {
-            r_0: p[0],
-            theta: p[1],
-            k: p[2],
-            l: p[3],
-            r_t: p[4],
-            d_rec: p[5],
-            d_inc: p[6],
+            r_0,
+            theta,
+            k,
+            l,
+            r_t,
+            d_rec,
+            d_inc,
         }
+    }
+
+    /// Builds parameters from a vector in the prior art's order; a vector
+    /// that does not hold exactly seven values is an error.
+    pub fn from_slice(p: &[f64]) -> Result<Self, ParamCountError> {
+        <[f64; N_PARAMS]>::try_from(p)
+            .map(Params::from_array)
+            .map_err(|_| ParamCountError { got: p.len() })
     }
 
     /// `name=value` pairs, for error messages.

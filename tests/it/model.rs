@@ -19,7 +19,7 @@ const TIGHT: OdeSettings = OdeSettings {
 };
 
 fn params(p: [f64; 7]) -> Params {
-    Params::from_slice(&p)
+    Params::from_array(p)
 }
 
 #[test]
