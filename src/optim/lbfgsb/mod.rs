@@ -1,5 +1,5 @@
 //! L-BFGS-B: limited-memory BFGS for problems with simple bounds
-//! `l <= x <= u`, as an argmin [`Solver`].
+//! `l <= x <= u`, as an argmin [`Solver`](argmin::core::Solver).
 //!
 //! argmin has no bound-constrained quasi-Newton method (its `LBFGS` is
 //! unconstrained), so this one is written by hand after the reference

@@ -112,7 +112,7 @@ fn at_least(name: &str, dim: usize, min: usize) -> Result<usize, OptimError> {
 }
 
 /// The shipped problem called `name` (case-insensitive); `seird` is
-/// [`SeirdProblem::demo`] (7 variables, so `opts.dim` must be `None` or 7).
+/// `crate::fit::problem::SeirdProblem::demo` (7 variables, so `opts.dim` must be `None` or 7).
 pub fn by_name(name: &str, opts: ProblemOptions) -> Result<Box<dyn TestProblem>, OptimError> {
     let lname = name.to_ascii_lowercase();
     Ok(match lname.as_str() {
