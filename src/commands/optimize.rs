@@ -29,9 +29,13 @@ use crate::data;
 use crate::error::{Error, FitError};
 use crate::fit::problem::{by_name, names, SeirdProblem};
 use crate::optim::numerics::condition_number;
-use crate::optim::problems::{distance_to_minimum, DynProblem, ProblemOptions, TestProblem};
+use crate::optim::problems::{
+    constrained, distance_to_minimum, DynProblem, ProblemOptions, TestProblem,
+};
+use crate::optim::second_order;
+use crate::optim::stopping::MSG_DIVERGED;
 use crate::optim::{
-    AdaDelta, AdaGrad, Adam, Armijo, Bounds, GradientDescent, Momentum, Nesterov, Newton,
+    AdaDelta, AdaGrad, Adam, Armijo, AugLag, Bounds, GradientDescent, Momentum, Nesterov, Newton,
     OptimError, RMSprop, LBFGSB, SGD,
 };
 
@@ -73,7 +77,8 @@ pub struct OptimizeArgs {
     #[arg(long, default_value_t = 10.0)]
     pub cond: f64,
     /// Solver: lbfgsb, newton, gd, gd-armijo, momentum, nesterov, adagrad,
-    /// adadelta, rmsprop, adam, sgd, minibatch-sgd.
+    /// adadelta, rmsprop, adam, sgd, minibatch-sgd; or auglag (augmented
+    /// Lagrangian) with a constrained problem: ball-lsq, hs6, hs7, hs71, hs100.
     #[arg(long, default_value = "lbfgsb")]
     pub solver: String,
     /// Learning rate (initial step for gd-armijo); default per solver (and,
@@ -199,6 +204,14 @@ struct Outcome {
 }
 
 impl Outcome {
+    /// Advice for a run that ended badly, e.g. a smaller learning rate
+    /// after divergence.
+    fn hint(&self) -> Option<String> {
+        let t = &self.termination;
+        (t.contains(MSG_DIVERGED) || t.contains("non-finite cost"))
+            .then(|| format!("{} diverged: lower the learning rate (--lr)", self.solver))
+    }
+
     fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "problem": self.problem,
@@ -213,6 +226,7 @@ impl Outcome {
             "termination": self.termination,
             "seconds": self.seconds,
             "distance_to_minimum": self.error,
+            "hint": self.hint(),
         })
     }
 }
@@ -558,6 +572,9 @@ fn spec_for<'a>(
 /// Runs `seird-fit optimize`.
 pub fn run(args: &OptimizeArgs) -> Result<ExitCode, Error> {
     check_seird_flags(args)?;
+    if args.solver == "auglag" {
+        return run_constrained(args);
+    }
     if args.compare {
         return compare(args);
     }
@@ -575,6 +592,19 @@ pub fn run(args: &OptimizeArgs) -> Result<ExitCode, Error> {
         None
     };
     let out = run_solver(p, &spec)?;
+    // Second-order check at the end point (small problems: dense Hessian).
+    let second = if out.dim <= 200 {
+        let dp = DynProblem(source.make(args)?);
+        let g = argmin::core::Gradient::gradient(&dp, &out.x).ok();
+        match (g, dp.hessian_at(&out.x)) {
+            (Some(g), Some(h)) => {
+                second_order::check(&out.x, &g, &h, spec.bounds.as_ref(), 1e-8).ok()
+            }
+            _ => None,
+        }
+    } else {
+        None
+    };
     if let Some(path) = &args.trace {
         write_trace(path, &out)?;
     }
@@ -585,12 +615,23 @@ pub fn run(args: &OptimizeArgs) -> Result<ExitCode, Error> {
     if args.json {
         let mut v = out.to_json();
         v["warning"] = serde_json::json!(warning);
+        v["second_order"] = serde_json::json!(second.as_ref().map(|s| serde_json::json!({
+            "verdict": s.verdict.text(),
+            "min_eigenvalue": s.min_eigenvalue,
+        })));
         outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         if let Some(w) = warning {
             eprintln!("seird-fit: warning: Hessian at the start point: {w}");
         }
         print_summary(&out);
+        if let Some(s) = &second {
+            outln!(
+                "second order {} (smallest reduced-Hessian eigenvalue {:.3e})",
+                s.verdict.text(),
+                s.min_eigenvalue
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -631,6 +672,9 @@ fn print_summary(o: &Outcome) {
     );
     outln!("termination  {}", o.termination);
     outln!("time         {:.3} s", o.seconds);
+    if let Some(h) = o.hint() {
+        eprintln!("seird-fit: hint: {h}");
+    }
 }
 
 fn write_trace(path: &Path, o: &Outcome) -> Result<(), Error> {
@@ -1022,4 +1066,117 @@ fn plot_compare(path: &Path, outcomes: &[Outcome]) -> Result<(), Error> {
         source,
     })?;
     crate::io::write_atomic(path, &bytes)
+}
+
+/// `--solver auglag`: the augmented Lagrangian solver on a named
+/// constrained problem (`--problem ball-lsq|hs6|hs7|hs71|hs100`), printing
+/// the solution, the multipliers and the KKT residuals.
+fn run_constrained(args: &OptimizeArgs) -> Result<ExitCode, Error> {
+    if args.compare {
+        return Err(usage(
+            "--solver auglag runs one constrained problem; --compare compares the box solvers",
+        ));
+    }
+    let p = constrained::by_name(&args.problem).map_err(|_| {
+        usage(format!(
+            "--solver auglag: unknown constrained problem '{}'; known: {}",
+            args.problem,
+            constrained::NAMES.join(", ")
+        ))
+    })?;
+    let n = p.x0.len();
+    let x0 = match &args.x0 {
+        Some(s) => parse_x0(s, n)?,
+        None => p.x0.clone(),
+    };
+    let bounds = match &args.bounds {
+        Some(s) => parse_bounds(s, n)?,
+        None => p.bounds.clone(),
+    };
+    let (name, x_star, f_star) = (p.name, p.x_star.clone(), p.f_star);
+    let started = std::time::Instant::now();
+    let res = Executor::new(p, AugLag::new(bounds))
+        .configure(|s| s.param(x0).max_iters(args.max_iters))
+        .run()
+        .map_err(|e| match e.downcast::<OptimError>() {
+            Ok(oe) => optim(oe),
+            Err(e) => usage(format!("--solver auglag: {e}")),
+        })?;
+    let seconds = started.elapsed().as_secs_f64();
+    let state = res.state();
+    let x = state.get_param().cloned().unwrap_or_default();
+    let f = state.get_cost();
+    let s = res.solver();
+    let kkt = s.kkt();
+    let counts = &res.problem().counts;
+    let count = |k: &str| counts.get(k).copied().unwrap_or(0);
+    let termination = state
+        .get_termination_reason()
+        .map_or_else(|| "running".to_string(), |r| r.text().to_string());
+    let distance = (x_star.len() == x.len()).then(|| {
+        x.iter()
+            .zip(&x_star)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    });
+    if args.json {
+        let v = serde_json::json!({
+            "problem": name,
+            "dim": n,
+            "solver": "auglag",
+            "x": x,
+            "f": f,
+            "published_f": f_star,
+            "distance_to_published": distance,
+            "multipliers_eq": s.multipliers_eq(),
+            "multipliers_ineq": s.multipliers_ineq(),
+            "kkt": {
+                "stationarity": kkt.stationarity,
+                "feasibility": kkt.feasibility,
+                "complementarity": kkt.complementarity,
+            },
+            "penalty": s.penalty(),
+            "iterations": state.get_iter(),
+            "inner_iterations": s.inner_iterations(),
+            "loss_evals": count("cost_count"),
+            "gradient_evals": count("gradient_count"),
+            "termination": termination,
+            "seconds": seconds,
+        });
+        outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        outln!("problem      {name} (n = {n})");
+        outln!("solver       augmented Lagrangian (inner L-BFGS-B)");
+        outln!("x*           {}", fmt_vec(&x));
+        outln!("f*           {f:.10e}   (published {f_star:.10e})");
+        if let Some(d) = distance {
+            outln!("|x* - xpub|  {d:.3e}");
+        }
+        if !s.multipliers_eq().is_empty() {
+            outln!("lambda (eq)  {}", fmt_vec(s.multipliers_eq()));
+        }
+        if !s.multipliers_ineq().is_empty() {
+            outln!("mu (ineq)    {}", fmt_vec(s.multipliers_ineq()));
+        }
+        outln!(
+            "KKT          stationarity {:.2e}, feasibility {:.2e}, complementarity {:.2e}",
+            kkt.stationarity,
+            kkt.feasibility,
+            kkt.complementarity
+        );
+        outln!(
+            "iterations   {} outer, {} inner (L-BFGS-B)",
+            state.get_iter(),
+            s.inner_iterations()
+        );
+        outln!(
+            "evaluations  {} loss, {} gradient",
+            count("cost_count"),
+            count("gradient_count")
+        );
+        outln!("termination  {termination}");
+        outln!("time         {seconds:.3} s");
+    }
+    Ok(ExitCode::SUCCESS)
 }

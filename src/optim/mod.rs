@@ -17,6 +17,7 @@
 //! `Vec<f64>`, so argmin's `Executor`, observers and termination criteria
 //! work with all of them.
 
+pub mod auglag;
 pub mod bounds;
 pub mod finite_diff;
 pub mod first_order;
@@ -26,10 +27,12 @@ pub mod line_search;
 pub mod newton;
 pub mod numerics;
 pub mod problems;
+pub mod second_order;
 pub mod sgd;
 pub mod stopping;
 pub mod validate;
 
+pub use auglag::{AugLag, Constraints, Kkt};
 pub use bounds::Bounds;
 pub use finite_diff::{fd_gradient, FdGradient, FdScheme, FdStep, FiniteDiff};
 pub use first_order::{

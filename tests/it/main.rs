@@ -22,6 +22,7 @@ mod model;
 mod ode_models;
 mod ode_oracle;
 mod optim;
+mod optim_auglag;
 mod optim_checks;
 mod optim_cli;
 mod optim_first_order;

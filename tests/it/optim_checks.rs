@@ -596,3 +596,57 @@ fn observers_see_the_termination_and_the_scipy_message() {
     // Only the last iteration carries a reason.
     assert!(log[..log.len() - 1].iter().all(|(r, _)| r.is_none()));
 }
+
+/// f(x, y) = x^2 - y^2: a saddle at the origin, H = diag(2, -2).
+struct Saddle;
+impl CostFunction for Saddle {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, x: &Vec<f64>) -> Result<f64, Error> {
+        Ok(x[0] * x[0] - x[1] * x[1])
+    }
+}
+impl Gradient for Saddle {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+    fn gradient(&self, x: &Vec<f64>) -> Result<Vec<f64>, Error> {
+        Ok(vec![2.0 * x[0], -2.0 * x[1]])
+    }
+}
+
+#[test]
+fn the_saddle_of_x2_minus_y2_is_recognised_and_escaped() {
+    use seird_fit::optim::newton::central_hessian_in_box;
+    use seird_fit::optim::second_order::{check, escape_direction, Verdict};
+    // Started on the x-axis, L-BFGS-B and GD "converge" to the saddle.
+    let res = Executor::new(Saddle, LBFGSB::new(Bounds::unbounded(2)))
+        .configure(|s| s.param(vec![1.0, 0.0]).max_iters(100))
+        .run()
+        .unwrap();
+    let x = res.state().get_param().unwrap().clone();
+    assert!(x[0].abs() < 1e-8 && x[1] == 0.0, "{x:?}");
+    let g = Saddle.gradient(&x).unwrap();
+    // Finite differences of the gradient give the analytic diag(2, -2).
+    let h = central_hessian_in_box(|p| Saddle.gradient(&p.to_vec()), &x, None).unwrap();
+    let so = check(&x, &g, &h, None, 1e-8).unwrap();
+    assert_eq!(so.verdict, Verdict::SaddlePoint);
+    assert_relative_eq!(so.min_eigenvalue, -2.0, max_relative = 1e-9);
+    assert_eq!(so.verdict.text(), "saddle point");
+    // The escape direction is +-e_y, and a step along it descends.
+    let d = escape_direction(&so, &g).unwrap();
+    assert_relative_eq!(d[1].abs(), 1.0, max_relative = 1e-12);
+    let xe = vec![x[0] + 0.1 * d[0], x[1] + 0.1 * d[1]];
+    assert!(Saddle.cost(&xe).unwrap() < Saddle.cost(&x).unwrap() - 0.009);
+    // With y fixed by its bounds the same point is a strict minimum.
+    let b = Bounds::new(vec![-1.0, 0.0], vec![1.0, 0.0]).unwrap();
+    let so = check(&x, &g, &h, Some(&b), 1e-8).unwrap();
+    assert_eq!(so.verdict, Verdict::StrictMinimum);
+    assert_eq!(so.free, vec![0]);
+    // x^4 + y^2 at the origin: H = diag(0, 2), not a strict minimum.
+    let flat = vec![vec![0.0, 0.0], vec![0.0, 2.0]];
+    let so = check(&[0.0, 0.0], &[0.0, 0.0], &flat, None, 1e-8).unwrap();
+    assert_eq!(so.verdict, Verdict::NotStrict);
+    assert!(escape_direction(&so, &[0.0, 0.0]).is_none());
+    // Ragged input is an error.
+    assert!(check(&[0.0, 0.0], &[0.0, 0.0], &[vec![1.0]], None, 1e-8).is_err());
+}

@@ -143,3 +143,83 @@ fn bad_flags_give_one_line_errors_and_exit_2() {
         assert!(!err.contains("panicked"));
     }
 }
+
+#[test]
+fn auglag_solves_a_named_constrained_problem_with_multipliers_and_kkt() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = seird_fit(
+        dir.path(),
+        &[
+            "optimize",
+            "--solver",
+            "auglag",
+            "--problem",
+            "hs71",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // Hock & Schittkowski's listed optimum of problem 71.
+    assert!((v["f"].as_f64().unwrap() - 17.0140173).abs() < 1e-6);
+    assert!(v["distance_to_published"].as_f64().unwrap() < 1e-5);
+    assert!(v["kkt"]["feasibility"].as_f64().unwrap() <= 1e-8);
+    assert!(v["multipliers_ineq"][0].as_f64().unwrap() > 0.0);
+    assert_eq!(v["termination"], "Solver converged");
+    let (code, _, err) = seird_fit(
+        dir.path(),
+        &["optimize", "--solver", "auglag", "--problem", "rosenbrock"],
+    );
+    assert_eq!(code, 2);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("hs71"), "{err}");
+}
+
+#[test]
+fn a_diverging_run_says_so_and_suggests_a_smaller_learning_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = seird_fit(
+        dir.path(),
+        &[
+            "optimize",
+            "--problem",
+            "quadratic",
+            "--solver",
+            "gd",
+            "--lr",
+            "2.5",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("DIVERGED"), "{out}");
+    assert!(err.contains("lower the learning rate (--lr)"), "{err}");
+}
+
+#[test]
+fn first_order_runs_print_no_newton_hessian_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    // An ill-conditioned bowl: Newton is warned about its Hessian, Adam
+    // and RMSprop (which never form one) are not.
+    for (solver, warned) in [("newton", true), ("adam", false), ("rmsprop", false)] {
+        let (code, _, err) = seird_fit(
+            dir.path(),
+            &[
+                "optimize",
+                "--problem",
+                "quadratic",
+                "--cond",
+                "1e9",
+                "--solver",
+                solver,
+                "--max-iters",
+                "5",
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            err.contains("Hessian at the start point"),
+            warned,
+            "{solver}: {err}"
+        );
+    }
+}

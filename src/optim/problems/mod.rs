@@ -10,6 +10,7 @@
 //! up, in `crate::fit::problem`, which extends [`by_name`] with `seird`.
 
 mod classic;
+pub mod constrained;
 mod data;
 
 pub use classic::{Beale, Booth, Himmelblau, Quadratic, Rosenbrock};
