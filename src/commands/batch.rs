@@ -206,7 +206,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         result.region.fips = series.fips.clone();
         let forecast =
             fit::forecast(&data, &result.params, &config).map_err(|e| cause_chain(&e))?;
-        report::write_region_with(&job.dir, &data, &result, &forecast, args.plots)
+        report::write_region_with(&job.dir, &data, &result, &forecast, args.plots, None)
             .map_err(|e| cause_chain(&e))?;
         Ok(result)
     };

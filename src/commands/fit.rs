@@ -55,15 +55,27 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
     result.region.fips = series.fips.clone();
     let forecast = fit::forecast(&training, &result.params, &config)?;
     let dir = args.out.join(training.key.slug());
-    report::write_region(&dir, &training, &result, &forecast)?;
+    let extra: Vec<&std::path::Path> = args.data.population.iter().map(|p| p.as_path()).collect();
+    let provenance = report::provenance::Provenance::collect(&args.data.data, &extra)?;
+    let files = report::write_region_with(
+        &dir,
+        &training,
+        &result,
+        &forecast,
+        report::Plots::Full,
+        Some(&provenance),
+    )?;
     if args.json {
-        let json = serde_json::to_string_pretty(&result)
-            .map_err(|e| Error::Report(format!("fit.json: {e}")))?;
-        println!("{json}");
+        // The file just written, provenance and all.
+        let json = std::fs::read_to_string(&files.fit_json).map_err(|source| Error::Io {
+            path: files.fit_json.clone(),
+            source,
+        })?;
+        println!("{}", json.trim_end());
     } else if !args.quiet {
         println!("{}", report::summary_text(&result, &forecast));
         println!(
-            "Wrote {}/{{fit.json,forecast.csv,forecast.png,report.md}}",
+            "Wrote {}/{{fit.json,forecast.csv,forecast.png,report.md,report.html}}",
             dir.display()
         );
     }

@@ -288,6 +288,7 @@ pub struct FitResult {
     /// Which region.
     pub region: RegionInfo,
     /// Population used.
+    #[serde(serialize_with = "whole_persons")]
     pub population: f64,
     /// First training day (model time 0).
     pub start_date: NaiveDate,
@@ -307,6 +308,15 @@ pub struct FitResult {
     pub data: DataReport,
     /// The configuration used.
     pub config: FitConfig,
+}
+
+/// Populations are whole persons: `38928341`, not `38928341.0`.
+fn whole_persons<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if v.fract() == 0.0 && v.abs() < 9e15 {
+        s.serialize_i64(*v as i64)
+    } else {
+        s.serialize_f64(*v)
+    }
 }
 
 /// The fitted model run over the training window and the forecast days.

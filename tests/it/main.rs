@@ -26,3 +26,5 @@ mod optim_cli;
 mod optim_first_order;
 mod optim_seird;
 mod report;
+mod report_plot;
+mod report_ux;

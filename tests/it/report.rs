@@ -282,7 +282,7 @@ fn report_md_explains_every_parameter_and_embeds_the_plot() {
         "steepness",
         // L = 20 days after 2020-03-01.
         "2020-03-21",
-        "**(at bound)**",
+        "**(upper bound: the data do not determine it)**",
         "theta",
         "2020-03-01 to 2020-03-30 (30 days",
         "0.01250",
