@@ -408,7 +408,7 @@ pub struct LoadOptions {
     /// as the totals stay non-negative.
     pub incident: bool,
     /// Sum the regions to this level after reading (and after attaching
-    /// populations), see [`aggregate`].
+    /// populations), see [`aggregate()`].
     pub aggregate: Option<Aggregate>,
 }
 
