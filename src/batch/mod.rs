@@ -170,6 +170,120 @@ impl Shard {
     }
 }
 
+/// `--shard` as given: a fixed slice `i/n`, or `auto` / `auto/n`, read from
+/// the job-array environment of the scheduler that started the process
+/// (see [`ShardSpec::resolve`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShardSpec {
+    /// `i/n`.
+    Fixed(Shard),
+    /// `auto` (`None`) or `auto/n`.
+    Auto(Option<usize>),
+}
+
+impl FromStr for ShardSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let Some(rest) = t.strip_prefix("auto") else {
+            return t.parse().map(ShardSpec::Fixed);
+        };
+        match rest.strip_prefix('/') {
+            None if rest.is_empty() => Ok(ShardSpec::Auto(None)),
+            Some(n) => match n.trim().parse::<usize>() {
+                Ok(n) if n > 0 => Ok(ShardSpec::Auto(Some(n))),
+                _ => Err(format!(
+                    "'{s}': the shard count '{n}' is not a whole number > 0"
+                )),
+            },
+            None => Err(format!("'{s}' is not of the form i/n, auto or auto/n")),
+        }
+    }
+}
+
+impl ShardSpec {
+    /// The slice this process fits. `auto` reads, in order:
+    ///
+    /// * Slurm job arrays: `SLURM_ARRAY_TASK_ID` and
+    ///   `SLURM_ARRAY_TASK_COUNT` (with `SLURM_ARRAY_TASK_MIN` and
+    ///   `SLURM_ARRAY_TASK_STEP` when set, so `--array=1-8` and
+    ///   `--array=0-14:2` work as well as `--array=0-7`); a count given as
+    ///   `auto/n` must agree.
+    /// * Kubernetes Indexed Jobs: `JOB_COMPLETION_INDEX` (0-based); the pod
+    ///   does not see the Job's `completions`, so the count comes from
+    ///   `auto/n`.
+    ///
+    /// `env` looks a variable up (`std::env::var` in the binary; tests pass
+    /// their own).
+    pub fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Shard, String> {
+        let count = match *self {
+            ShardSpec::Fixed(s) => return Ok(s),
+            ShardSpec::Auto(n) => n,
+        };
+        let num = |name: &str| -> Result<Option<usize>, String> {
+            match env(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .trim()
+                    .parse::<usize>()
+                    .map(Some)
+                    .map_err(|_| format!("--shard auto: {name}='{v}' is not a whole number")),
+            }
+        };
+        if let Some(id) = num("SLURM_ARRAY_TASK_ID")? {
+            let Some(tasks) = num("SLURM_ARRAY_TASK_COUNT")? else {
+                return Err(
+                    "--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not"
+                        .into(),
+                );
+            };
+            if let Some(n) = count.filter(|&n| n != tasks) {
+                return Err(format!(
+                    "--shard auto/{n}: the Slurm array has {tasks} tasks (SLURM_ARRAY_TASK_COUNT)"
+                ));
+            }
+            let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+            let step = num("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1).max(1);
+            let pos = id
+                .checked_sub(min)
+                .filter(|d| d % step == 0)
+                .map(|d| d / step)
+                .filter(|&p| p < tasks)
+                .ok_or_else(|| {
+                    format!(
+                        "--shard auto: SLURM_ARRAY_TASK_ID {id} is not one of the {tasks} tasks                          from {min} in steps of {step}"
+                    )
+                })?;
+            return Ok(Shard {
+                index: pos + 1,
+                count: tasks,
+            });
+        }
+        if let Some(i) = num("JOB_COMPLETION_INDEX")? {
+            let Some(n) = count else {
+                return Err(format!(
+                    "--shard auto: JOB_COMPLETION_INDEX is {i}, but a Kubernetes pod does not see                      the number of completions; give it as --shard auto/N"
+                ));
+            };
+            if i >= n {
+                return Err(format!(
+                    "--shard auto/{n}: JOB_COMPLETION_INDEX {i} is not below {n}"
+                ));
+            }
+            return Ok(Shard {
+                index: i + 1,
+                count: n,
+            });
+        }
+        Err(
+            "--shard auto: not in a job array (neither SLURM_ARRAY_TASK_ID nor \
+             JOB_COMPLETION_INDEX is set); give the slice as --shard i/n"
+                .into(),
+        )
+    }
+}
+
 /// How a region ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -569,6 +683,69 @@ mod tests {
         );
         for bad in ["0/4", "5/4", "1/0", "3", "a/4", "1/b"] {
             assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shard_auto_reads_slurm_and_kubernetes_arrays() {
+        fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        }
+        let auto: ShardSpec = "auto".parse().unwrap();
+        let auto4: ShardSpec = "auto/4".parse().unwrap();
+        let shard = |index, count| Ok(Shard { index, count });
+        let slurm = [
+            ("SLURM_ARRAY_TASK_ID", "0"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ];
+        assert_eq!(auto.resolve(env(&slurm)), shard(1, 4));
+        assert_eq!(auto4.resolve(env(&slurm)), shard(1, 4));
+        assert!("auto/3"
+            .parse::<ShardSpec>()
+            .unwrap()
+            .resolve(env(&slurm))
+            .is_err());
+        // --array=1-4 and --array=10-16:2.
+        let one_based = [
+            ("SLURM_ARRAY_TASK_ID", "4"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+        ];
+        assert_eq!(auto.resolve(env(&one_based)), shard(4, 4));
+        let stepped = [
+            ("SLURM_ARRAY_TASK_ID", "14"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ("SLURM_ARRAY_TASK_MIN", "10"),
+            ("SLURM_ARRAY_TASK_STEP", "2"),
+        ];
+        assert_eq!(auto.resolve(env(&stepped)), shard(3, 4));
+        let k8s = [("JOB_COMPLETION_INDEX", "3")];
+        assert_eq!(auto4.resolve(env(&k8s)), shard(4, 4));
+        assert!(auto.resolve(env(&k8s)).unwrap_err().contains("auto/N"));
+        assert!("auto/2"
+            .parse::<ShardSpec>()
+            .unwrap()
+            .resolve(env(&k8s))
+            .is_err());
+        assert!(auto
+            .resolve(env(&[]))
+            .unwrap_err()
+            .contains("not in a job array"));
+        let bad = [
+            ("SLURM_ARRAY_TASK_ID", "x"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ];
+        assert!(auto.resolve(env(&bad)).unwrap_err().contains("'x'"));
+        assert_eq!(
+            "2/5".parse::<ShardSpec>(),
+            Ok(ShardSpec::Fixed(Shard { index: 2, count: 5 }))
+        );
+        for bad in ["auto/0", "autox", "auto/b"] {
+            assert!(bad.parse::<ShardSpec>().is_err(), "{bad}");
         }
     }
 

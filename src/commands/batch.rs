@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::batch::{self, Manifest, Progress, RegionSpec, RunOptions, Shard};
+use crate::batch::{self, Manifest, Progress, RegionSpec, RunOptions, Shard, ShardSpec};
 use crate::data::{self, Dataset, RegionKey};
 use crate::error::{cause_chain, Error};
 use crate::fit;
@@ -44,9 +44,11 @@ pub struct BatchArgs {
     #[arg(long)]
     pub resume: bool,
     /// Fit only slice i of n (1-based), e.g. 3/16, for job arrays; join the
-    /// slices with `seird-fit merge`.
-    #[arg(long, value_name = "i/n")]
-    pub shard: Option<Shard>,
+    /// slices with `seird-fit merge`. `auto` takes the slice from a Slurm
+    /// array (SLURM_ARRAY_TASK_ID/COUNT), `auto/N` from a Kubernetes Indexed
+    /// Job of N completions (JOB_COMPLETION_INDEX) or checks a Slurm array's size.
+    #[arg(long, value_name = "i/n|auto|auto/N")]
+    pub shard: Option<ShardSpec>,
     /// Plots per region: `full` (forecast.png and thumb.svg), `thumb`
     /// (thumb.svg only, about a fifth less CPU; draw one region's full plot
     /// with `seird-fit --country ...` or rerun with --plots full), `none`.
@@ -147,6 +149,11 @@ pub fn select_keys(keys: &[RegionKey], list: &str) -> Result<Vec<usize>, String>
 /// Runs `seird-fit batch`.
 pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
     let config = args.settings.resolve()?;
+    let shard = args
+        .shard
+        .map(|s| s.resolve(|k| std::env::var(k).ok()))
+        .transpose()
+        .map_err(Error::Usage)?;
     let dataset = data::load(&args.data.data, &args.data.load_options())?;
     let chosen: Vec<usize> = match &args.countries {
         Some(list) if !args.all => select_regions(&dataset, list)?,
@@ -166,7 +173,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         })
         .collect();
     let mut jobs = batch::make_jobs(specs, &args.out);
-    if let Some(shard) = args.shard {
+    if let Some(shard) = shard {
         jobs = shard.select(jobs).map_err(Error::Usage)?;
     }
 
@@ -207,7 +214,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
     };
     let report = batch::run(jobs, &opts, fit_region)?;
     let summary = report.summary();
-    let subtitle = subtitle(args, &dataset);
+    let subtitle = subtitle(args, &dataset, shard);
     batch::write_outputs(&args.out, &summary, &subtitle)?;
 
     if !args.quiet {
@@ -223,7 +230,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::from(report.exit_code()))
 }
 
-fn subtitle(args: &BatchArgs, dataset: &Dataset) -> String {
+fn subtitle(args: &BatchArgs, dataset: &Dataset, shard: Option<Shard>) -> String {
     let mut s = format!("data: {}", dataset.path.display());
     if let Some(start) = args.settings.start {
         s.push_str(&format!(", from {start}"));
@@ -232,7 +239,7 @@ fn subtitle(args: &BatchArgs, dataset: &Dataset) -> String {
         Some(end) => s.push_str(&format!(", training window to {end}")),
         None => s.push_str(", training window to the last day of data"),
     }
-    if let Some(shard) = args.shard {
+    if let Some(shard) = shard {
         s.push_str(&format!(", shard {shard}"));
     }
     s

@@ -1,8 +1,8 @@
 //! The JHU CSSE US layout: `time_series_covid19_confirmed_US.csv` and
 //! `time_series_covid19_deaths_US.csv`, each
 //! `UID,iso2,iso3,code3,FIPS,Admin2,Province_State,Country_Region,Lat,Long_,Combined_Key,1/22/20,...`
-//! with one row per county (or county-like unit: "Unassigned", "Out of
-//! &lt;state&gt;", prisons, territories) and one column per day (cumulative). The
+//! with one row per county (or county-like unit: "Unassigned", `Out of
+//! <state>`, prisons, territories) and one column per day (cumulative). The
 //! deaths file has a `Population` column after `Combined_Key`, the only
 //! population these files carry; 0 there means "no population" (the unit is
 //! not a place people live in), so the region gets none and is never fitted.

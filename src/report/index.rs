@@ -119,6 +119,19 @@ const SCRIPT: &str = r#"
       if (th.getAttribute('data-key') === m[1]) sortBy(col, !!m[2]);
     });
   }
+  // The filter keeps the table rows and plots whose region contains the
+  // text: with every US county on one page, a state is what people look for.
+  var filter = document.getElementById('filter');
+  filter.addEventListener('input', function () {
+    var q = filter.value.toLowerCase();
+    Array.prototype.forEach.call(tbody.rows, function (r) {
+      r.style.display = r.cells[0].textContent.toLowerCase().indexOf(q) >= 0 ? '' : 'none';
+    });
+    document.querySelectorAll('figure').forEach(function (f) {
+      var b = f.querySelector('figcaption b');
+      f.style.display = !b || b.textContent.toLowerCase().indexOf(q) >= 0 ? '' : 'none';
+    });
+  });
   // Say how many plots actually rendered, so a broken page is visible.
   var figs = document.querySelectorAll('svg.plot');
   var ok = 0;
@@ -276,6 +289,8 @@ pub fn index_html(root: &Path, summary: &Summary, subtitle: &str) -> Result<Stri
 
     h.push_str(
         "<h2>Table</h2>\n<p class=\"sub\">Click a column to sort. Region names link to their reports.</p>\n\
+         <p class=\"sub\"><label>Filter: <input id=\"filter\" type=\"search\" \
+         placeholder=\"a name or state, e.g. US/New York/\"></label></p>\n\
          <div class=\"scroll\"><table id=\"regions\">\n<thead><tr>",
     );
     for (key, label, numeric) in COLUMNS {

@@ -253,3 +253,178 @@ fn a_batch_draws_thumbnails_by_default_and_full_plots_on_request() {
     assert!(!alpha.join("forecast.png").exists() && !alpha.join("thumb.svg").exists());
     assert!(alpha.join("fit.json").is_file());
 }
+
+/// Runs `batch` as task `vars` of a job array would.
+fn batch_task(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = crate::bin::command(dir);
+    for v in [
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_COUNT",
+        "SLURM_ARRAY_TASK_MIN",
+        "SLURM_ARRAY_TASK_STEP",
+        "JOB_COMPLETION_INDEX",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd.envs(vars.iter().copied()).args(args).output().unwrap()
+}
+
+#[test]
+fn a_four_task_job_array_fits_every_county_of_a_state_once() {
+    let Some(dir) = us_dir() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = dir.to_string_lossy().to_string();
+    let common = [
+        "batch",
+        "--countries",
+        "US/New York/*",
+        "--data",
+        &data,
+        "--end",
+        "2020-05-31",
+        "--plots",
+        "none",
+        "--quiet",
+        "--jobs",
+        "1",
+    ];
+    let counties = load(&dir, None)
+        .regions
+        .iter()
+        .filter(|r| r.key.province.as_deref() == Some("New York"))
+        .count();
+    assert_eq!(counties, 64, "62 counties, Unassigned and Out of NY");
+    // Slurm, `--array=1-4`.
+    let slurm: Vec<Vec<(&str, String)>> = (1..=4)
+        .map(|i| {
+            vec![
+                ("SLURM_ARRAY_TASK_ID", i.to_string()),
+                ("SLURM_ARRAY_TASK_COUNT", "4".to_string()),
+                ("SLURM_ARRAY_TASK_MIN", "1".to_string()),
+            ]
+        })
+        .collect();
+    {
+        let (name, tasks, shard) = ("slurm", slurm, "auto");
+        let mut dirs = Vec::new();
+        for (i, vars) in tasks.iter().enumerate() {
+            let out = format!("{name}-{i}");
+            let mut args = common.to_vec();
+            args.extend(["--shard", shard, "--out", &out]);
+            let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let o = batch_task(tmp.path(), &args, &vars);
+            assert!(
+                matches!(o.status.code(), Some(0 | 1)),
+                "{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            dirs.push(out);
+        }
+        let mut merge = vec!["merge"];
+        merge.extend(dirs.iter().map(String::as_str));
+        let merged = format!("{name}-all");
+        merge.extend(["--out", &merged, "--quiet"]);
+        let o = run(tmp.path(), &merge);
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let s: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(tmp.path().join(&merged).join("summary.json")).unwrap(),
+        )
+        .unwrap();
+        let rows = s["regions"].as_array().unwrap();
+        let mut names: Vec<&str> = rows.iter().map(|r| r["region"].as_str().unwrap()).collect();
+        names.dedup();
+        assert_eq!(names.len(), counties, "{name}: every county once");
+        assert!(rows
+            .iter()
+            .all(|r| r["county"].is_string() && r["country"] == "US"));
+        // Unassigned and Out of NY have no population: skipped with that reason.
+        let failed: Vec<_> = rows.iter().filter(|r| r["status"] == "failed").collect();
+        assert!(
+            failed
+                .iter()
+                .all(|r| r["error"].as_str().unwrap().contains("population")),
+            "{failed:?}"
+        );
+        assert!(failed.len() >= 2);
+        let kings = rows
+            .iter()
+            .find(|r| r["region"] == "US/New York/Kings")
+            .unwrap();
+        assert_eq!(
+            (kings["status"].as_str(), kings["fips"].as_str()),
+            (Some("fitted"), Some("36047"))
+        );
+    }
+    // Outside an array, `auto` is a usage error.
+    let mut args = common.to_vec();
+    args.extend(["--shard", "auto", "--out", "x"]);
+    let o = batch_task(tmp.path(), &args, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(crate::bin::one_error_line(&o).contains("not in a job array"));
+}
+
+#[test]
+fn a_kubernetes_indexed_job_gives_each_pod_its_slice() {
+    let tmp = tempfile::tempdir().unwrap();
+    crate::batch_cli::write_small_data_set(tmp.path());
+    let mut dirs = Vec::new();
+    for i in 0..2 {
+        let out = format!("pod-{i}");
+        let index = i.to_string();
+        let args = [
+            "batch",
+            "--all",
+            "--data",
+            "train.csv",
+            "--end",
+            "2020-04-05",
+            "--plots",
+            "none",
+            "--quiet",
+            "--shard",
+            "auto/2",
+            "--out",
+            &out,
+        ];
+        let o = batch_task(tmp.path(), &args, &[("JOB_COMPLETION_INDEX", &index)]);
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        dirs.push(out);
+    }
+    let o = run(
+        tmp.path(),
+        &["merge", &dirs[0], &dirs[1], "--out", "all", "--quiet"],
+    );
+    assert_eq!(o.status.code(), Some(1), "one region has no population");
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("all/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        (s["fitted"].as_u64(), s["failed"].as_u64()),
+        (Some(2), Some(1))
+    );
+    // Without the count a pod cannot know its slice.
+    let o = batch_task(
+        tmp.path(),
+        &[
+            "batch",
+            "--all",
+            "--data",
+            "train.csv",
+            "--shard",
+            "auto",
+            "--out",
+            "x",
+        ],
+        &[("JOB_COMPLETION_INDEX", "0")],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(crate::bin::one_error_line(&o).contains("auto/N"));
+}
