@@ -27,6 +27,10 @@ pub struct FitArgs {
     /// Output directory; the region's files go in `<out>/<region-slug>/`.
     #[arg(long, default_value = "reports/", value_name = "DIR")]
     pub out: PathBuf,
+    /// Also write `profiles.png`: the profile likelihood of each parameter,
+    /// one panel each (the intervals in fit.json are computed either way).
+    #[arg(long)]
+    pub profiles: bool,
     /// Print fit.json to stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
@@ -47,10 +51,14 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
     let dataset = data::load(&args.data.data, &args.data.load_options())?;
     let series = dataset.find(country, args.province.as_deref())?;
     let training = series.training_data(&args.settings.window(&config, &args.data))?;
-    let result = fit::fit(&training, &config)?;
+    let mut result = fit::fit(&training, &config)?;
+    let profiles = fit::identify::identify(&training, &mut result);
     let forecast = fit::forecast(&training, &result.params, &config)?;
     let dir = args.out.join(training.key.slug());
     report::write_region(&dir, &training, &result, &forecast)?;
+    if args.profiles {
+        report::profile_plot::write_profiles_png(&dir.join("profiles.png"), &profiles)?;
+    }
     if args.json {
         let json = serde_json::to_string_pretty(&result)
             .map_err(|e| Error::Report(format!("fit.json: {e}")))?;

@@ -21,6 +21,7 @@
 pub mod index;
 pub mod markdown;
 pub mod plot;
+pub mod profile_plot;
 pub mod summary;
 mod table;
 

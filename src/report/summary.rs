@@ -54,6 +54,10 @@ pub struct SummaryRow {
     pub d_inc: Option<f64>,
     /// Parameters on a bound, `;`-separated.
     pub at_bound: String,
+    /// Parameters the data do not determine (profile likelihood, see
+    /// `fit::identify`), `;`-separated.
+    #[serde(default)]
+    pub not_identifiable: String,
     /// Final objective.
     pub msle: Option<f64>,
     /// MSLE of cases.
@@ -102,6 +106,14 @@ impl SummaryRow {
             d_rec: Some(p.d_rec),
             d_inc: Some(p.d_inc),
             at_bound: result.at_bound.join(";"),
+            not_identifiable: result
+                .identifiable
+                .iter()
+                .flatten()
+                .filter(|(_, v)| **v == crate::fit::identify::Identifiability::NotIdentifiable)
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(";"),
             msle: Some(result.loss.msle),
             msle_cases: Some(result.loss.msle_cases),
             msle_deaths: Some(result.loss.msle_deaths),
@@ -138,6 +150,7 @@ impl SummaryRow {
             d_rec: None,
             d_inc: None,
             at_bound: String::new(),
+            not_identifiable: String::new(),
             msle: None,
             msle_cases: None,
             msle_deaths: None,
