@@ -119,10 +119,9 @@ fn latin_hypercube(cfg: &FitConfig, n: usize, seed: u64) -> Vec<Params> {
     }
     (0..n)
         .map(|i| {
-            let x: Vec<f64> = (0..lo.len())
-                .map(|j| lo[j] + cols[j][i] * (hi[j] - lo[j]))
-                .collect();
-            Params::from_slice(&x)
+            Params::from_array(std::array::from_fn(|j| {
+                lo[j] + cols[j][i] * (hi[j] - lo[j])
+            }))
         })
         .collect()
 }

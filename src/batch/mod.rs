@@ -152,12 +152,21 @@ impl Shard {
     /// Keeps this shard's jobs: every `count`-th of the cost-ordered list,
     /// starting at position `index - 1`. Dealing round robin over the
     /// longest-first order gives every shard a similar amount of work.
-    pub fn select(&self, jobs: Vec<Job>) -> Vec<Job> {
-        jobs.into_iter()
+    /// A shard outside `1..=count` (the fields are public, so one can be
+    /// built without [`FromStr`]) is an error.
+    pub fn select(&self, jobs: Vec<Job>) -> Result<Vec<Job>, String> {
+        if self.count == 0 || self.index == 0 || self.index > self.count {
+            return Err(format!(
+                "shard {}/{}: the shard must be between 1 and the shard count",
+                self.index, self.count
+            ));
+        }
+        Ok(jobs
+            .into_iter()
             .enumerate()
             .filter(|(pos, _)| pos % self.count == self.index - 1)
             .map(|(_, j)| j)
-            .collect()
+            .collect())
     }
 }
 

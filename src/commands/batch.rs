@@ -156,7 +156,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         .collect();
     let mut jobs = batch::make_jobs(specs, &args.out);
     if let Some(shard) = args.shard {
-        jobs = shard.select(jobs);
+        jobs = shard.select(jobs).map_err(Error::Usage)?;
     }
 
     std::fs::create_dir_all(&args.out).map_err(|source| Error::Io {

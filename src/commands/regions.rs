@@ -25,7 +25,7 @@ pub struct RegionsArgs {
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub end: Option<NaiveDate>,
     /// Policy for cumulative counts that go down (it can move the first case).
-    #[arg(long, value_enum, default_value_t = DeclinePolicy::Keep)]
+    #[arg(long, value_parser = super::choice(&DeclinePolicy::ALL, DeclinePolicy::name), default_value = "keep")]
     pub decline_policy: DeclinePolicy,
     /// Print JSON instead of a table.
     #[arg(long, conflicts_with = "csv")]

@@ -19,6 +19,7 @@
 //! end of the interval.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -177,7 +178,7 @@ pub fn on_bound(x: f64, lo: f64, hi: f64) -> bool {
 
 /// The profile loss with parameter `j` fixed at `v`, warm-started from `warm`.
 fn profile_point(
-    data: &TrainingData,
+    data: &Arc<TrainingData>,
     config: &FitConfig,
     j: usize,
     v: f64,
@@ -188,16 +189,17 @@ fn profile_point(
     let mut hi = c.bounds.upper.to_array();
     lo[j] = v;
     hi[j] = v;
-    c.bounds.lower = Params::from_slice(&lo);
-    c.bounds.upper = Params::from_slice(&hi);
+    c.bounds.lower = Params::from_array(lo);
+    c.bounds.upper = Params::from_array(hi);
     let mut x = warm.to_array();
     x[j] = v;
     for i in 0..N_PARAMS {
         x[i] = x[i].clamp(lo[i], hi[i]);
     }
+    let x = Params::from_array(x);
     c.optimizer.stopping = Stopping::Relative;
     c.optimizer.ftol = 1e-10;
-    let run = run_lbfgsb(data, &c, &Params::from_slice(&x), 300).ok()?;
+    let run = run_lbfgsb(data, &c, &x, 300).ok()?;
     run.loss
         .msle
         .is_finite()
@@ -207,7 +209,7 @@ fn profile_point(
 /// Walks one side of the profile of parameter `j` (`dir` = +1 or -1) from
 /// the estimate; returns the points walked and the end of the interval.
 fn walk(
-    data: &TrainingData,
+    data: &Arc<TrainingData>,
     config: &FitConfig,
     best: &Params,
     j: usize,
@@ -276,11 +278,12 @@ pub fn profiles(data: &TrainingData, result: &FitResult) -> Profiles {
     let loss = result.loss.msle;
     let threshold = loss * (CHI2_1_90 / n_eff.max(1.0)).exp();
     let best = result.params;
+    let shared = Arc::new(data.clone());
     let sides: Vec<(Vec<(f64, f64)>, f64)> = (0..2 * N_PARAMS)
         .into_par_iter()
         .map(|k| {
             let dir = if k % 2 == 0 { -1.0 } else { 1.0 };
-            walk(data, config, &best, k / 2, dir, threshold)
+            walk(&shared, config, &best, k / 2, dir, threshold)
         })
         .collect();
     let lo = config.bounds.lower.to_array();

@@ -1,6 +1,7 @@
 //! Fitting: the recency-weighted MSLE loss, the objective handed to the
 //! optimizer, and [`fit`], which turns [`TrainingData`] into a [`FitResult`].
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use argmin::core::{Executor, State};
@@ -16,26 +17,33 @@ use crate::optim::{Stopping, LBFGSB};
 pub mod identify;
 pub mod loss;
 pub mod objective;
+pub mod problem;
+mod validate;
 
 pub use objective::SeirdObjective;
 
 /// How the loss gradient is computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum GradientMethod {
     /// Forward differences (one extra solve per parameter), one-sided at a bound.
     #[serde(rename = "2-point")]
-    #[value(name = "2-point")]
     TwoPoint,
     /// Central differences (two extra solves per parameter), one-sided at a bound.
     #[serde(rename = "3-point")]
-    #[value(name = "3-point")]
     ThreePoint,
     /// Exact gradients from forward sensitivities integrated with the state.
     Sensitivity,
 }
 
 impl GradientMethod {
+    /// Every method, in the order the command line lists them.
+    pub const ALL: [GradientMethod; 3] = [
+        GradientMethod::TwoPoint,
+        GradientMethod::ThreePoint,
+        GradientMethod::Sensitivity,
+    ];
+
     /// The name used on the command line and in fit.json.
     pub fn name(self) -> &'static str {
         match self {
@@ -275,6 +283,10 @@ pub struct OptimizerReport {
     pub seconds: f64,
     /// ODE solves that failed during the fit (the line search backed off).
     pub solve_failures: u64,
+    /// Why the last of those solves failed (of the winning run if it had
+    /// failures, else of any run); `null` when none failed.
+    #[serde(default)]
+    pub solve_failure: Option<String>,
     /// Number of start points L-BFGS-B ran from (counts above are totals).
     pub starts: usize,
     /// Which candidate start won (0 = the configured start, 1..=3 the
@@ -432,6 +444,7 @@ struct Run {
     loss_evals: u64,
     gradient_evals: u64,
     failures: u64,
+    last_failure: Option<crate::error::SolveError>,
     termination: String,
     stopped_by: &'static str,
     pg_norm: f64,
@@ -458,7 +471,7 @@ pub fn start_points(config: &FitConfig) -> Vec<Params> {
         for j in 0..x.len() {
             x[j] = x[j].clamp(lo[j], hi[j]);
         }
-        Params::from_slice(&x)
+        Params::from_array(x)
     }));
     if opt.screen == 0 {
         return fixed.take(opt.starts.max(1)).collect();
@@ -470,7 +483,7 @@ pub fn start_points(config: &FitConfig) -> Vec<Params> {
             let u = f64::from(sobol_burley::sample(i, j as u32, SOBOL_SEED));
             *v = lo[j] + u * (hi[j] - lo[j]);
         }
-        Params::from_slice(&x)
+        Params::from_array(x)
     });
     fixed.chain(sobol).collect()
 }
@@ -479,12 +492,12 @@ pub fn start_points(config: &FitConfig) -> Vec<Params> {
 const SOBOL_SEED: u32 = 0x5e1d;
 
 fn run_lbfgsb(
-    data: &TrainingData,
+    data: &Arc<TrainingData>,
     config: &FitConfig,
     start: &Params,
     max_iters: u64,
 ) -> Result<Run, FitError> {
-    let objective = SeirdObjective::new(data, config)?;
+    let objective = SeirdObjective::from_shared(Arc::clone(data), config)?;
     let bounds = objective.bounds().clone();
     // A start point where the model cannot be solved is an error naming it,
     // not a huge cost.
@@ -499,14 +512,13 @@ fn run_lbfgsb(
         .with_memory(opt.memory)
         .and_then(|s| s.with_ftol(opt.ftol))
         .and_then(|s| s.with_pgtol(opt.gtol))
-        .and_then(|s| s.with_max_evals(opt.max_evals))
-        .map_err(|e| FitError::Optimizer(e.to_string()))?
+        .and_then(|s| s.with_max_evals(opt.max_evals))?
         .with_stopping(opt.stopping);
     let x0 = start.to_array().to_vec();
     let res = Executor::new(objective, solver)
         .configure(|s| s.param(x0).max_iters(max_iters))
         .run()
-        .map_err(|e| FitError::Optimizer(crate::error::cause_chain(e.as_ref())))?;
+        .map_err(|e| FitError::Solver(e.into()))?;
     // The problem's own counters are authoritative (the state's copy is
     // only refreshed between iterations).
     let gradient_evals = res
@@ -533,10 +545,14 @@ fn run_lbfgsb(
         .problem
         .problem
         .ok_or_else(|| FitError::Optimizer("the problem was lost by the executor".into()))?;
-    let params = Params::from_slice(&best);
+    let params = Params::from_slice(&best)
+        .map_err(|e| FitError::Optimizer(format!("the solver's best point: {e}")))?;
     let loss = objective
         .loss(&params)
-        .map_err(|e| FitError::Optimizer(format!("the final point cannot be solved: {e}")))?;
+        .map_err(|source| FitError::FinalPoint {
+            params: params.describe(),
+            source,
+        })?;
     Ok(Run {
         params,
         loss,
@@ -545,6 +561,7 @@ fn run_lbfgsb(
         loss_evals: objective.solves(),
         gradient_evals,
         failures: objective.failures(),
+        last_failure: objective.last_failure(),
         termination,
         stopped_by,
         pg_norm,
@@ -578,8 +595,9 @@ fn stopped_by(
 /// keeping the run with the lowest loss.
 pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitError> {
     let started = Instant::now();
-    crate::config::validate(config, "configuration")?;
+    config.validate("configuration")?;
     let opt = &config.optimizer;
+    let shared = Arc::new(data.clone());
     let candidates = start_points(config);
     // Screen: a few iterations from every candidate; polish the configured
     // start and the best of the others to convergence. Short runs rank the
@@ -588,7 +606,7 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
     let (screened, polish): (u64, Vec<(usize, Params)>) = if candidates.len() > opt.starts {
         let short: Vec<Option<Run>> = candidates
             .par_iter()
-            .map(|s| run_lbfgsb(data, config, s, opt.screen_iters).ok())
+            .map(|s| run_lbfgsb(&shared, config, s, opt.screen_iters).ok())
             .collect();
         let work = short.iter().flatten().map(|r| r.loss_evals).sum::<u64>();
         let mut ranked: Vec<(usize, f64)> = short
@@ -611,7 +629,7 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
     };
     let runs: Vec<Result<Run, FitError>> = polish
         .par_iter()
-        .map(|(_, s)| run_lbfgsb(data, config, s, opt.max_iters))
+        .map(|(_, s)| run_lbfgsb(&shared, config, s, opt.max_iters))
         .collect();
     // The configured start must solve; an alternate that cannot is skipped.
     let mut ok = Vec::new();
@@ -638,6 +656,7 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
         sum(|r| r.gradient_evals),
         sum(|r| r.failures),
     );
+    let any_failure = ok.iter().rev().find_map(|(_, r)| r.last_failure.clone());
     let (best_start, best) = ok
         .into_iter()
         .min_by(|a, b| a.1.loss.msle.total_cmp(&b.1.loss.msle))
@@ -683,6 +702,11 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
             pg_norm: best.pg_norm,
             seconds: started.elapsed().as_secs_f64(),
             solve_failures: failures,
+            solve_failure: best
+                .last_failure
+                .clone()
+                .or(any_failure)
+                .map(|e| e.to_string()),
             starts: polish.len(),
             best_start,
             start_losses,
@@ -704,10 +728,12 @@ pub fn forecast(
     params: &Params,
     config: &FitConfig,
 ) -> Result<Forecast, FitError> {
+    objective::check_data(data)?;
+    let c0 = data.cases[0];
     let days = data.dates.len() + config.forecast_days;
     let trajectory =
-        simulate(params, data.population, data.cases[0], days, &config.ode).map_err(|source| {
-            FitError::StartPoint {
+        simulate(params, data.population, c0, days, &config.ode).map_err(|source| {
+            FitError::Forecast {
                 params: params.describe(),
                 source,
             }

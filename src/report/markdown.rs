@@ -278,8 +278,12 @@ pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -
     let _ = writeln!(s, "- Wall time: {}", fmt_duration(o.seconds));
     let _ = writeln!(
         s,
-        "- Failed ODE solves (the line search backed off): {}\n",
-        o.solve_failures
+        "- Failed ODE solves (the line search backed off): {}{}\n",
+        o.solve_failures,
+        o.solve_failure
+            .as_deref()
+            .map(|why| format!(" (the last: {why})"))
+            .unwrap_or_default()
     );
 
     let _ = writeln!(s, "## Forecast\n");

@@ -33,7 +33,7 @@ use crate::fit::{FitResult, Forecast};
 use crate::io::write_atomic;
 
 pub use markdown::summary_text;
-pub use table::{forecast_rows, ForecastRow, Phase};
+pub use table::{check_forecast, forecast_rows, ForecastRow, Phase};
 
 /// File name of the fit result; written last, so its presence marks a
 /// completed region.
@@ -94,10 +94,9 @@ pub fn write_region(
     result: &FitResult,
     forecast: &Forecast,
 ) -> Result<RegionFiles, Error> {
-    check_forecast(forecast)?;
     let files = RegionFiles::in_dir(dir);
 
-    let rows = forecast_rows(data, forecast);
+    let rows = forecast_rows(data, forecast)?;
     write_atomic(&files.forecast_csv, &table::to_csv(&rows)?)?;
 
     plot::write_forecast_png(&files.forecast_png, data, result, forecast)?;
@@ -121,37 +120,6 @@ pub fn write_region(
 pub fn read_fit_json(dir: &Path) -> Option<FitResult> {
     let bytes = std::fs::read(dir.join(FIT_JSON)).ok()?;
     serde_json::from_slice(&bytes).ok()
-}
-
-/// A forecast whose columns disagree in length would silently misalign the
-/// report, so it is refused up front.
-fn check_forecast(f: &Forecast) -> Result<(), Error> {
-    let n = f.dates.len();
-    let t = &f.trajectory;
-    let lens = [
-        ("cases", f.cases.len()),
-        ("deaths", f.deaths.len()),
-        ("reproduction", f.reproduction.len()),
-        ("s", t.s.len()),
-        ("e", t.e.len()),
-        ("i", t.i.len()),
-        ("r", t.r.len()),
-        ("d", t.d.len()),
-    ];
-    for (name, len) in lens {
-        if len != n {
-            return Err(Error::Report(format!(
-                "forecast has {n} dates but {len} values of '{name}'"
-            )));
-        }
-    }
-    if n == 0 || f.train_days > n {
-        return Err(Error::Report(format!(
-            "forecast has {n} days and {} training days",
-            f.train_days
-        )));
-    }
-    Ok(())
 }
 
 /// `1234567.8` -> `1,234,568`: counts of persons read better grouped.

@@ -237,7 +237,7 @@ pub fn draw_forecast<DB: DrawingBackend>(
     result: &FitResult,
     forecast: &Forecast,
 ) -> Result<(), Error> {
-    let rows = forecast_rows(data, forecast);
+    let rows = forecast_rows(data, forecast)?;
     let n = rows.len();
     let train_days = forecast.train_days;
     let start = forecast.dates.first().copied().unwrap_or(result.start_date);
@@ -433,7 +433,7 @@ pub fn draw_forecast<DB: DrawingBackend>(
 /// A small text-free SVG of the fit: observed (thin) and model (thick)
 /// cumulative cases and deaths on a log axis, training window shaded.
 pub fn thumbnail_svg(data: &TrainingData, forecast: &Forecast) -> Result<String, Error> {
-    let rows = forecast_rows(data, forecast);
+    let rows = forecast_rows(data, forecast)?;
     let cases = Series::new(&rows, |r| r.observed_cases, |r| r.fitted_cases);
     let deaths = Series::new(&rows, |r| r.observed_deaths, |r| r.fitted_deaths);
     let n = rows.len() as f64;

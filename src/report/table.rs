@@ -51,8 +51,10 @@ pub struct ForecastRow {
     pub phase: Phase,
 }
 
-/// Joins the forecast with the observations, day by day.
-pub fn forecast_rows(data: &TrainingData, forecast: &Forecast) -> Vec<ForecastRow> {
+/// Joins the forecast with the observations, day by day. A forecast whose
+/// columns disagree in length is an error (it would misalign the rows).
+pub fn forecast_rows(data: &TrainingData, forecast: &Forecast) -> Result<Vec<ForecastRow>, Error> {
+    check_forecast(forecast)?;
     let observed: HashMap<NaiveDate, (f64, f64)> = data
         .dates
         .iter()
@@ -65,7 +67,7 @@ pub fn forecast_rows(data: &TrainingData, forecast: &Forecast) -> Vec<ForecastRo
         .map(|(d, (c, x))| (*d, (*c, *x)))
         .collect();
     let t = &forecast.trajectory;
-    forecast
+    Ok(forecast
         .dates
         .iter()
         .enumerate()
@@ -90,7 +92,7 @@ pub fn forecast_rows(data: &TrainingData, forecast: &Forecast) -> Vec<ForecastRo
                 },
             }
         })
-        .collect()
+        .collect())
 }
 
 /// Serialises rows as CSV with a header.
@@ -102,4 +104,35 @@ pub(crate) fn to_csv(rows: &[ForecastRow]) -> Result<Vec<u8>, Error> {
     }
     w.into_inner()
         .map_err(|e| Error::Report(format!("cannot write forecast.csv: {e}")))
+}
+
+/// Refuses a forecast whose columns disagree in length, or that has no day
+/// or fewer days than its training window.
+pub fn check_forecast(f: &Forecast) -> Result<(), Error> {
+    let n = f.dates.len();
+    let t = &f.trajectory;
+    let lens = [
+        ("cases", f.cases.len()),
+        ("deaths", f.deaths.len()),
+        ("reproduction", f.reproduction.len()),
+        ("s", t.s.len()),
+        ("e", t.e.len()),
+        ("i", t.i.len()),
+        ("r", t.r.len()),
+        ("d", t.d.len()),
+    ];
+    for (name, len) in lens {
+        if len != n {
+            return Err(Error::Report(format!(
+                "forecast has {n} dates but {len} values of '{name}'"
+            )));
+        }
+    }
+    if n == 0 || f.train_days > n {
+        return Err(Error::Report(format!(
+            "forecast has {n} days and {} training days",
+            f.train_days
+        )));
+    }
+    Ok(())
 }

@@ -621,3 +621,41 @@ fn no_country_and_no_subcommand() {
     assert_fails_with(&sh(dir.path(), ""), want);
     assert_fails_with(&sh(dir.path(), "--data x.csv --end 2020-04-30"), want);
 }
+
+/// A country name with a comma used to be written unquoted, and the loader
+/// then rejected the file it had just written.
+#[test]
+fn simulate_quotes_a_country_with_a_comma_and_fits_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "simulate",
+            "--out",
+            "d",
+            "--country",
+            "Korea, South",
+            "--days",
+            "40",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = run(
+        dir.path(),
+        &[
+            "--country",
+            "Korea, South",
+            "--data",
+            "d",
+            "--out",
+            "o",
+            "--quiet",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let fit: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("o/korea-south/fit.json")).unwrap())
+            .unwrap();
+    assert_eq!(fit["region"]["country"], "Korea, South");
+    assert_eq!(fit["population"], 5e6);
+}

@@ -199,9 +199,9 @@ fn start_design_is_deterministic_in_the_box_and_configurable() {
     assert_eq!(start_points(&cfg).len(), 2);
     // More than 4 polished starts is a valid configuration.
     let c = seird_fit::config::from_toml("[optimizer]\nstarts = 12\nscreen = 100\n").unwrap();
-    assert!(seird_fit::config::validate(&c, "t").is_ok());
+    assert!(c.validate("t").is_ok());
     let c = seird_fit::config::from_toml("[optimizer]\nstarts = 0\n").unwrap();
-    assert!(seird_fit::config::validate(&c, "t").is_err());
+    assert!(c.validate("t").is_err());
     let c = seird_fit::config::from_toml("[optimizer]\nstopping = \"scipy\"\n").unwrap();
     assert_eq!(c.optimizer.stopping, Stopping::Scipy);
     assert!(seird_fit::config::from_toml("[optimizer]\nstopping = \"loose\"\n").is_err());
@@ -299,7 +299,7 @@ fn truths(n: usize, seed: u64) -> Vec<Params> {
         })
         .collect();
     (0..n)
-        .map(|i| Params::from_slice(&(0..7).map(|j| cols[j][i]).collect::<Vec<_>>()))
+        .map(|i| Params::from_array(std::array::from_fn(|j| cols[j][i])))
         .collect()
 }
 

@@ -134,6 +134,7 @@ pub fn outbreak(
             pg_norm: 2.5e-6,
             seconds: 0.75,
             solve_failures: 1,
+            solve_failure: Some("more than 20000 steps before t = 3.5".into()),
             starts: 2,
             best_start: 1,
             start_losses: vec![2.0e-4, 1.234e-4],
