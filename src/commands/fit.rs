@@ -52,12 +52,13 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
     let series = dataset.find(country, args.province.as_deref())?;
     let training = series.training_data(&args.settings.window(&config, &args.data))?;
     let mut result = fit::fit(&training, &config)?;
-    let profiles = fit::identify::identify(&training, &mut result);
+    let profiles = (config.intervals || args.profiles)
+        .then(|| fit::identify::identify(&training, &mut result));
     let forecast = fit::forecast(&training, &result.params, &config)?;
     let dir = args.out.join(training.key.slug());
     report::write_region(&dir, &training, &result, &forecast)?;
-    if args.profiles {
-        report::profile_plot::write_profiles_png(&dir.join("profiles.png"), &profiles)?;
+    if let (true, Some(p)) = (args.profiles, &profiles) {
+        report::profile_plot::write_profiles_png(&dir.join("profiles.png"), p)?;
     }
     if args.json {
         let json = serde_json::to_string_pretty(&result)

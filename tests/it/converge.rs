@@ -351,3 +351,44 @@ fn recovers_identifiable_parameters_of_twenty_simulated_regions() {
     assert!(covered as f64 >= 0.9 * ident as f64, "{covered} of {ident}");
     assert_eq!(covered + (ident - covered) + not_ident, 140);
 }
+
+#[test]
+fn cli_profiles_writes_one_png_and_the_intervals_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let data = data.to_string_lossy();
+    let (code, _, err) = crate::bin::run3(
+        dir.path(),
+        &[
+            "--country",
+            "Demoland",
+            "--data",
+            &data,
+            "--out",
+            "out",
+            "--profiles",
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let region = dir.path().join("out/demoland");
+    let png = std::fs::read(region.join("profiles.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(region.join("fit.json")).unwrap()).unwrap();
+    for name in PARAM_NAMES {
+        let ci = &v["params_ci"][name];
+        let (a, b) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());
+        let x = v["params"][name].as_f64().unwrap();
+        assert!(a <= x && x <= b, "{name}: {x} outside [{a}, {b}]");
+        let verdict = v["identifiable"][name].as_str().unwrap();
+        assert!(
+            ["estimated", "on_bound", "not_identifiable"].contains(&verdict),
+            "{verdict}"
+        );
+    }
+    assert!(v["optimizer"]["pg_norm"].as_f64().unwrap().is_finite());
+    assert_eq!(v["optimizer"]["stopping"], "relative");
+    let md = std::fs::read_to_string(region.join("report.md")).unwrap();
+    assert!(md.contains("90 % profile-likelihood intervals"), "{md}");
+}
