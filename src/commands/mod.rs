@@ -44,7 +44,9 @@ pub struct DataArgs {
     /// Data file or directory (Kaggle train.csv, a JHU directory, ...).
     #[arg(long, default_value = "data/", value_name = "PATH")]
     pub data: PathBuf,
-    /// JHU UID_ISO_FIPS_LookUp_Table.csv; default: one found beside the data.
+    /// JHU UID_ISO_FIPS_LookUp_Table.csv. Default: the data's own population
+    /// column (OWID, JHU US), else a lookup table found beside the data or in
+    /// a sibling jhu/ directory (Kaggle, JHU global and long layouts).
     #[arg(long, value_name = "FILE")]
     pub population: Option<PathBuf>,
     /// Population to use instead of the lookup table.
@@ -53,6 +55,10 @@ pub struct DataArgs {
     /// The counts are daily (incident); sum them into cumulative series.
     #[arg(long)]
     pub incident: bool,
+    /// Sum regions to one level: `state` (a state's counties, JHU US) or
+    /// `country` (all of a country's provinces and counties).
+    #[arg(long, value_name = "state|country")]
+    pub aggregate: Option<crate::data::Aggregate>,
 }
 
 impl DataArgs {
@@ -61,6 +67,7 @@ impl DataArgs {
         crate::data::LoadOptions {
             population_file: self.population.clone(),
             incident: self.incident,
+            aggregate: self.aggregate,
         }
     }
 }

@@ -160,6 +160,7 @@ fn read_one(
         let key = RegionKey {
             country: c.to_string(),
             province: table::optional_name(rec.get(province).unwrap_or("")),
+            county: None,
         };
         for &(i, day) in &dates {
             let cell = Cell::of(path, &rec, i, &raw[i]);

@@ -245,6 +245,24 @@ pub struct RegionInfo {
     pub country: String,
     /// Province or state, if any.
     pub province: Option<String>,
+    /// County (JHU US `Admin2`), if any.
+    #[serde(default)]
+    pub county: Option<String>,
+    /// The county's 5-digit FIPS code (JHU US data), if known; the caller
+    /// that knows the series fills it in, [`fit`] leaves it `None`.
+    #[serde(default)]
+    pub fips: Option<String>,
+}
+
+impl RegionInfo {
+    /// The region's key.
+    pub fn key(&self) -> crate::data::RegionKey {
+        crate::data::RegionKey {
+            country: self.country.clone(),
+            province: self.province.clone(),
+            county: self.county.clone(),
+        }
+    }
 }
 
 /// Final loss values.
@@ -324,6 +342,7 @@ pub struct FitResult {
     /// Which region.
     pub region: RegionInfo,
     /// Population used.
+    #[serde(serialize_with = "whole_persons")]
     pub population: f64,
     /// First training day (model time 0).
     pub start_date: NaiveDate,
@@ -352,6 +371,15 @@ pub struct FitResult {
     pub data: DataReport,
     /// The configuration used.
     pub config: FitConfig,
+}
+
+/// Populations are whole persons: `38928341`, not `38928341.0`.
+fn whole_persons<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if v.fract() == 0.0 && v.abs() < 9e15 {
+        s.serialize_i64(*v as i64)
+    } else {
+        s.serialize_f64(*v)
+    }
 }
 
 /// The fitted model run over the training window and the forecast days.
@@ -682,6 +710,8 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
         region: RegionInfo {
             country: data.key.country.clone(),
             province: data.key.province.clone(),
+            county: data.key.county.clone(),
+            fips: None,
         },
         population: data.population,
         start_date: data.dates[0],

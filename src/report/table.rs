@@ -28,8 +28,10 @@ pub struct ForecastRow {
     /// The day.
     pub date: NaiveDate,
     /// Observed cumulative confirmed cases.
+    #[serde(serialize_with = "whole")]
     pub observed_cases: Option<f64>,
     /// Observed cumulative deaths.
+    #[serde(serialize_with = "whole")]
     pub observed_deaths: Option<f64>,
     /// Model cumulative cases `I + R + D`.
     pub fitted_cases: f64,
@@ -49,6 +51,15 @@ pub struct ForecastRow {
     pub reproduction: f64,
     /// `train` or `forecast`.
     pub phase: Phase,
+}
+
+/// Observed counts are whole persons: `1234`, not `1234.0` (a count that is
+/// not whole, e.g. after `--decline-policy redistribute`, keeps its digits).
+fn whole<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(x) if x.fract() == 0.0 && x.abs() < 9e15 => s.serialize_some(&(*x as i64)),
+        other => other.serialize(s),
+    }
 }
 
 /// Joins the forecast with the observations, day by day. A forecast whose

@@ -136,7 +136,9 @@ fn fit_writes_the_four_files_and_a_sensible_fit_json() {
         "{out}"
     );
     assert!(
-        out.ends_with("Wrote reports/demoland/{fit.json,forecast.csv,forecast.png,report.md}\n"),
+        out.ends_with(
+            "Wrote reports/demoland/{fit.json,forecast.csv,forecast.png,report.md,report.html}\n"
+        ),
         "{out}"
     );
     let region = dir.path().join("reports/demoland");

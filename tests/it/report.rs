@@ -282,7 +282,7 @@ fn report_md_explains_every_parameter_and_embeds_the_plot() {
         "steepness",
         // L = 20 days after 2020-03-01.
         "2020-03-21",
-        "**(at bound)**",
+        "**(upper bound: the data do not determine it)**",
         "theta",
         "2020-03-01 to 2020-03-30 (30 days",
         "0.01250",
@@ -306,10 +306,7 @@ fn report_md_explains_every_parameter_and_embeds_the_plot() {
 #[test]
 fn terminal_summary_has_window_loss_and_a_parameter_table() {
     let (_, result, forecast) = outbreak(
-        RegionKey {
-            country: "China".into(),
-            province: Some("Hubei".into()),
-        },
+        RegionKey::new("China", Some("Hubei"), None),
         TRAIN,
         HELD,
         FORECAST,
@@ -366,4 +363,25 @@ fn example_report_for_viewing() {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report-example"));
     write_italy(&dir);
+}
+
+/// The loss scores min(window, n) days, and report.md says so: an 8-day
+/// series used to read "over the last 20 training days".
+#[test]
+fn report_md_names_the_days_actually_scored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, result, forecast) = outbreak(italy(), 8, 0, 5);
+    let files = report::write_region(tmp.path(), &data, &result, &forecast).unwrap();
+    let md = std::fs::read_to_string(files.report_md).unwrap();
+    assert!(
+        md.contains("over the last 8 training days (weights 1/8, ..., 1/1)"),
+        "{md}"
+    );
+    let (data, result, forecast) = outbreak(italy(), TRAIN, HELD, FORECAST);
+    let files = report::write_region(tmp.path(), &data, &result, &forecast).unwrap();
+    let md = std::fs::read_to_string(files.report_md).unwrap();
+    assert!(
+        md.contains("over the last 20 training days (weights 1/20"),
+        "{md}"
+    );
 }

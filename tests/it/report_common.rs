@@ -100,6 +100,8 @@ pub fn outbreak(
         region: RegionInfo {
             country: key.country.clone(),
             province: key.province.clone(),
+            county: key.county.clone(),
+            fips: None,
         },
         population,
         start_date: day(0),
