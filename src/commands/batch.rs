@@ -205,6 +205,9 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         let series = &dataset.regions[job.index];
         let data = series.training_data(&window).map_err(|e| cause_chain(&e))?;
         let mut result = fit::fit(&data, &config).map_err(|e| cause_chain(&e))?;
+        if config.intervals {
+            fit::identify::identify(&data, &mut result);
+        }
         result.region.fips = series.fips.clone();
         let forecast =
             fit::forecast(&data, &result.params, &config).map_err(|e| cause_chain(&e))?;

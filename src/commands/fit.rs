@@ -33,6 +33,10 @@ pub struct FitArgs {
     /// Output directory; the region's files go in `<out>/<region-slug>/`.
     #[arg(short, long, default_value = "reports/", value_name = "DIR")]
     pub out: PathBuf,
+    /// Also write `profiles.png`: the profile likelihood of each parameter,
+    /// one panel each (the intervals in fit.json are computed either way).
+    #[arg(long)]
+    pub profiles: bool,
     /// Print fit.json to stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
@@ -62,6 +66,8 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
     let training = series.training_data(&args.settings.window(&config, &args.data))?;
     let mut result = fit::fit(&training, &config)?;
     result.region.fips = series.fips.clone();
+    let profiles = (config.intervals || args.profiles)
+        .then(|| fit::identify::identify(&training, &mut result));
     let forecast = fit::forecast(&training, &result.params, &config)?;
     let dir = args.out.join(training.key.slug());
     let extra: Vec<&std::path::Path> = args.data.population.iter().map(|p| p.as_path()).collect();
@@ -74,6 +80,9 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
         report::Plots::Full,
         Some(&provenance),
     )?;
+    if let (true, Some(p)) = (args.profiles, &profiles) {
+        report::profile_plot::write_profiles_png(&dir.join("profiles.png"), p)?;
+    }
     if args.json {
         // The file just written, provenance and all.
         let json = std::fs::read_to_string(&files.fit_json).map_err(|source| Error::Io {

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::data::{DeclinePolicy, TrainingData};
 use crate::error::FitError;
 use crate::model::{simulate, OdeSettings, Params, Rates, Trajectory, PARAM_NAMES};
-use crate::optim::LBFGSB;
+use crate::optim::{Stopping, LBFGSB};
 
+pub mod identify;
 pub mod loss;
 pub mod objective;
 pub mod problem;
@@ -80,18 +81,43 @@ pub struct OptimizerConfig {
     pub gradient: GradientMethod,
     /// Number of correction pairs kept (scipy `maxcor`).
     pub memory: usize,
-    /// Relative reduction of f that stops the run (scipy `ftol` = factr * eps).
+    /// Relative reduction of f that stops the run (scipy `ftol` = factr *
+    /// eps under `stopping = "scipy"`; without scipy's floor of 1 under
+    /// `relative`).
     pub ftol: f64,
-    /// Projected-gradient infinity norm that stops the run (scipy `gtol`).
+    /// Projected-gradient infinity norm that stops the run (scipy `gtol`;
+    /// under [`Stopping::Relative`] relative to the loss).
     pub gtol: f64,
+    /// Which convergence tests apply: `relative` (scale-invariant, the
+    /// default) or `scipy` (scipy's exact tests, for parity runs).
+    pub stopping: Stopping,
     /// Iteration limit (scipy `maxiter`).
     pub max_iters: u64,
     /// Evaluation limit (scipy `maxfun`).
     pub max_evals: u64,
-    /// How many start points L-BFGS-B runs from (1 to 4): the configured
-    /// start, then [`ALTERNATE_STARTS`] in order, each projected into the
-    /// box. The loss has several local minima on real data; the best run wins.
+    /// How many start points L-BFGS-B polishes to convergence (1 to
+    /// [`MAX_STARTS`]): the configured start and the best of the screened
+    /// candidates (see [`start_points`]). The loss has several local minima
+    /// on real data; the best run wins.
     pub starts: usize,
+    /// Sobol points over the box screened besides the configured start and
+    /// [`ALTERNATE_STARTS`] (0 to [`MAX_SCREEN`]). With 0 and `starts <= 4`
+    /// the fit polishes the configured start and the first alternates, as
+    /// before screening existed.
+    #[serde(default)]
+    pub screen: usize,
+    /// L-BFGS-B iterations of each screening run (cheap: a few solves each).
+    #[serde(default = "default_screen_iters")]
+    pub screen_iters: u64,
+}
+
+/// Largest `optimizer.starts`.
+pub const MAX_STARTS: usize = 256;
+/// Largest `optimizer.screen`.
+pub const MAX_SCREEN: usize = 4096;
+
+fn default_screen_iters() -> u64 {
+    8
 }
 
 /// Start points tried after the configured one when `optimizer.starts > 1`.
@@ -133,11 +159,16 @@ impl Default for OptimizerConfig {
         OptimizerConfig {
             gradient: GradientMethod::Sensitivity,
             memory: 10,
-            ftol: 2.220_446_049_250_313e-9,
+            // Under the default relative test; scipy's 2.22e-9 (factr 1e7)
+            // stops the US fit (end 2020-04-30) at 3x its minimum's loss.
+            ftol: 1e-12,
             gtol: 1e-5,
+            stopping: Stopping::Relative,
             max_iters: 15_000,
             max_evals: 15_000,
             starts: 4,
+            screen: 32,
+            screen_iters: default_screen_iters(),
         }
     }
 }
@@ -179,6 +210,11 @@ pub struct FitConfig {
     pub forecast_days: usize,
     /// Policy for declining cumulative series.
     pub decline_policy: DeclinePolicy,
+    /// Compute the profile-likelihood intervals (`params_ci`,
+    /// `identifiable`; see [`identify`]) after each fit. They cost about
+    /// ten fits' work (about 1 s per region on a loaded 2-core machine);
+    /// `false` leaves both `null`.
+    pub intervals: bool,
 }
 
 impl Default for FitConfig {
@@ -191,6 +227,7 @@ impl Default for FitConfig {
             optimizer: OptimizerConfig::default(),
             forecast_days: 28,
             decline_policy: DeclinePolicy::Keep,
+            intervals: true,
         }
     }
 }
@@ -255,6 +292,17 @@ pub struct OptimizerReport {
     pub gradient_evals: u64,
     /// Why it stopped.
     pub termination: String,
+    /// Which test ended the winning run: `pgtol`, `ftol`, `max_evals`,
+    /// `max_iters`, `line_search` or `other` (empty in fit.json files
+    /// written before it existed).
+    #[serde(default)]
+    pub stopped_by: String,
+    /// Which stopping rule applied (`relative` or `scipy`).
+    #[serde(default)]
+    pub stopping: Stopping,
+    /// Projected-gradient infinity norm at the winning run's final point.
+    #[serde(default)]
+    pub pg_norm: f64,
     /// Wall time of the fit in seconds.
     pub seconds: f64,
     /// ODE solves that failed during the fit (the line search backed off).
@@ -265,10 +313,16 @@ pub struct OptimizerReport {
     pub solve_failure: Option<String>,
     /// Number of start points L-BFGS-B ran from (counts above are totals).
     pub starts: usize,
-    /// Which start won (0 = the configured start, 1.. = the alternates).
+    /// Which candidate start won (0 = the configured start, 1..=3 the
+    /// alternates, then the Sobol points; see [`start_points`]).
     pub best_start: usize,
-    /// Final loss of the run from each start, in order (NaN if it failed).
+    /// Final loss of the run from each polished start, in order (NaN if
+    /// it failed).
     pub start_losses: Vec<f64>,
+    /// Candidate starts screened by short runs before polishing (0: none,
+    /// every candidate was polished).
+    #[serde(default)]
+    pub screened: usize,
 }
 
 /// Data facts recorded with a fit.
@@ -298,8 +352,17 @@ pub struct FitResult {
     pub train_days: usize,
     /// Fitted parameters.
     pub params: Params,
-    /// Names of parameters that ended on a bound.
+    /// Names of parameters that ended on a bound (within 1e-6 of the box
+    /// width, [`identify::BOUND_TOL`]).
     pub at_bound: Vec<String>,
+    /// 90 % profile-likelihood interval of each parameter, name -> `[low,
+    /// high]` (see [`identify`]); `None` until [`identify::identify`] ran.
+    #[serde(default)]
+    pub params_ci: Option<std::collections::BTreeMap<String, [f64; 2]>>,
+    /// What the data say about each parameter: `estimated`, `on_bound` or
+    /// `not_identifiable`; `None` until [`identify::identify`] ran.
+    #[serde(default)]
+    pub identifiable: Option<std::collections::BTreeMap<String, identify::Identifiability>>,
     /// Final loss.
     pub loss: LossReport,
     /// Optimizer summary.
@@ -417,31 +480,56 @@ struct Run {
     failures: u64,
     last_failure: Option<crate::error::SolveError>,
     termination: String,
+    stopped_by: &'static str,
+    pg_norm: f64,
 }
 
-/// The start points of a fit: the configured one, then the alternates,
-/// projected into the box.
+/// The candidate start points of a fit, in order: the configured start,
+/// the [`ALTERNATE_STARTS`] (projected into the box), then
+/// `optimizer.screen` points of a scrambled Sobol sequence over the box.
+///
+/// The Sobol points are drawn in the unit cube and mapped linearly onto the
+/// box, so every parameter is covered evenly over its own range whatever its
+/// units (L spans 0..200 days, theta 0.01..0.15). The sequence is
+/// deterministic (fixed seed): the same data and configuration give the same
+/// fit. When there is no screening and `starts <= 4`, only the first
+/// `starts` candidates are returned, as before screening existed.
 pub fn start_points(config: &FitConfig) -> Vec<Params> {
     let (lo, hi) = (
         config.bounds.lower.to_array(),
         config.bounds.upper.to_array(),
     );
-    std::iter::once(config.start)
-        .chain(ALTERNATE_STARTS.iter().map(|p| {
-            let mut x = p.to_array();
-            for j in 0..x.len() {
-                x[j] = x[j].clamp(lo[j], hi[j]);
-            }
-            Params::from_array(x)
-        }))
-        .take(config.optimizer.starts.max(1))
-        .collect()
+    let opt = &config.optimizer;
+    let fixed = std::iter::once(config.start).chain(ALTERNATE_STARTS.iter().map(|p| {
+        let mut x = p.to_array();
+        for j in 0..x.len() {
+            x[j] = x[j].clamp(lo[j], hi[j]);
+        }
+        Params::from_array(x)
+    }));
+    if opt.screen == 0 {
+        return fixed.take(opt.starts.max(1)).collect();
+    }
+    let sobol = (0..opt.screen as u32).map(|i| {
+        let mut x = [0.0; crate::model::N_PARAMS];
+        for (j, v) in x.iter_mut().enumerate() {
+            // Index 0 of a scrambled sequence is as good as any other point.
+            let u = f64::from(sobol_burley::sample(i, j as u32, SOBOL_SEED));
+            *v = lo[j] + u * (hi[j] - lo[j]);
+        }
+        Params::from_array(x)
+    });
+    fixed.chain(sobol).collect()
 }
+
+/// Seed of the Owen scrambling of the screening design.
+const SOBOL_SEED: u32 = 0x5e1d;
 
 fn run_lbfgsb(
     data: &Arc<TrainingData>,
     config: &FitConfig,
     start: &Params,
+    max_iters: u64,
 ) -> Result<Run, FitError> {
     let objective = SeirdObjective::from_shared(Arc::clone(data), config)?;
     let bounds = objective.bounds().clone();
@@ -458,10 +546,11 @@ fn run_lbfgsb(
         .with_memory(opt.memory)
         .and_then(|s| s.with_ftol(opt.ftol))
         .and_then(|s| s.with_pgtol(opt.gtol))
-        .and_then(|s| s.with_max_evals(opt.max_evals))?;
+        .and_then(|s| s.with_max_evals(opt.max_evals))?
+        .with_stopping(opt.stopping);
     let x0 = start.to_array().to_vec();
     let res = Executor::new(objective, solver)
-        .configure(|s| s.param(x0).max_iters(opt.max_iters))
+        .configure(|s| s.param(x0).max_iters(max_iters))
         .run()
         .map_err(|e| FitError::Solver(e.into()))?;
     // The problem's own counters are authoritative (the state's copy is
@@ -479,6 +568,8 @@ fn run_lbfgsb(
         .map(str::to_string)
         .or_else(|| state.get_termination_reason().map(|r| r.text().to_string()))
         .unwrap_or_else(|| "unknown".into());
+    let stopped_by = stopped_by(res.solver.message(), state.get_termination_reason());
+    let pg_norm = res.solver.final_pg_norm();
     let iterations = state.get_iter();
     let best = state
         .get_best_param()
@@ -506,7 +597,30 @@ fn run_lbfgsb(
         failures: objective.failures(),
         last_failure: objective.last_failure(),
         termination,
+        stopped_by,
+        pg_norm,
     })
+}
+
+/// The short name of the test that ended a run, from the solver's message
+/// (or argmin's reason when the solver did not decide, e.g. `max_iters`).
+fn stopped_by(
+    message: Option<&str>,
+    reason: Option<&argmin::core::TerminationReason>,
+) -> &'static str {
+    use crate::optim::lbfgsb::{
+        MSG_ABNORMAL, MSG_FTOL, MSG_MAXFUN, MSG_PGTOL, MSG_REL_FTOL, MSG_REL_PGTOL,
+    };
+    match message {
+        Some(m) if m == MSG_PGTOL || m == MSG_REL_PGTOL => "pgtol",
+        Some(m) if m == MSG_FTOL || m == MSG_REL_FTOL => "ftol",
+        Some(m) if m == MSG_MAXFUN => "max_evals",
+        Some(m) if m == MSG_ABNORMAL => "line_search",
+        _ => match reason {
+            Some(argmin::core::TerminationReason::MaxItersReached) => "max_iters",
+            _ => "other",
+        },
+    }
 }
 
 /// Fits the model to one region's training data with L-BFGS-B under the
@@ -516,25 +630,55 @@ fn run_lbfgsb(
 pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitError> {
     let started = Instant::now();
     config.validate("configuration")?;
-    let starts = start_points(config);
+    let opt = &config.optimizer;
     let shared = Arc::new(data.clone());
-    let runs: Vec<Result<Run, FitError>> = starts
+    let candidates = start_points(config);
+    // Screen: a few iterations from every candidate; polish the configured
+    // start and the best of the others to convergence. Short runs rank the
+    // basins far better than the loss at the raw points, which on this
+    // model is dominated by the size of the early epidemic.
+    let (screened, polish): (u64, Vec<(usize, Params)>) = if candidates.len() > opt.starts {
+        let short: Vec<Option<Run>> = candidates
+            .par_iter()
+            .map(|s| run_lbfgsb(&shared, config, s, opt.screen_iters).ok())
+            .collect();
+        let work = short.iter().flatten().map(|r| r.loss_evals).sum::<u64>();
+        let mut ranked: Vec<(usize, f64)> = short
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter_map(|(i, r)| r.as_ref().map(|r| (i, r.loss.msle)))
+            .filter(|(_, l)| l.is_finite())
+            .collect();
+        ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let mut polish = vec![(0, candidates[0])];
+        polish.extend(ranked.iter().take(opt.starts - 1).map(|&(i, _)| {
+            // Go on from where the short run got to.
+            let p = short[i].as_ref().map_or(candidates[i], |r| r.params);
+            (i, p)
+        }));
+        (work, polish)
+    } else {
+        (0, candidates.iter().copied().enumerate().collect())
+    };
+    let runs: Vec<Result<Run, FitError>> = polish
         .par_iter()
-        .map(|s| run_lbfgsb(&shared, config, s))
+        .map(|(_, s)| run_lbfgsb(&shared, config, s, opt.max_iters))
         .collect();
     // The configured start must solve; an alternate that cannot is skipped.
     let mut ok = Vec::new();
-    for (i, r) in runs.into_iter().enumerate() {
+    for (k, r) in runs.into_iter().enumerate() {
         match r {
-            Ok(run) => ok.push((i, run)),
-            Err(e) if i == 0 => return Err(e),
+            Ok(run) => ok.push((polish[k].0, run)),
+            Err(e) if k == 0 => return Err(e),
             Err(_) => {}
         }
     }
-    let start_losses: Vec<f64> = (0..starts.len())
-        .map(|i| {
+    let start_losses: Vec<f64> = polish
+        .iter()
+        .map(|(i, _)| {
             ok.iter()
-                .find(|(j, _)| *j == i)
+                .find(|(j, _)| j == i)
                 .map(|(_, r)| r.loss.msle)
                 .unwrap_or(f64::NAN)
         })
@@ -542,7 +686,7 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
     let sum = |f: fn(&Run) -> u64| ok.iter().map(|(_, r)| f(r)).sum::<u64>();
     let (iterations, loss_evals, gradient_evals, failures) = (
         sum(|r| r.iterations),
-        sum(|r| r.loss_evals),
+        sum(|r| r.loss_evals) + screened,
         sum(|r| r.gradient_evals),
         sum(|r| r.failures),
     );
@@ -559,13 +703,9 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
     let at_bound = PARAM_NAMES
         .iter()
         .enumerate()
-        .filter(|&(j, _)| {
-            let tol = 1e-10 * (1.0 + x[j].abs());
-            (x[j] - lo[j]).abs() <= tol || (x[j] - hi[j]).abs() <= tol
-        })
+        .filter(|&(j, _)| identify::on_bound(x[j], lo[j], hi[j]))
         .map(|(_, n)| n.to_string())
         .collect();
-    let opt = &config.optimizer;
     Ok(FitResult {
         region: RegionInfo {
             country: data.key.country.clone(),
@@ -579,6 +719,8 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
         train_days: data.dates.len(),
         params: best.params,
         at_bound,
+        params_ci: None,
+        identifiable: None,
         loss: LossReport {
             msle: best.loss.msle,
             msle_cases: best.loss.msle_cases,
@@ -591,6 +733,9 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
             loss_evals,
             gradient_evals,
             termination: best.termination,
+            stopped_by: best.stopped_by.into(),
+            stopping: opt.stopping,
+            pg_norm: best.pg_norm,
             seconds: started.elapsed().as_secs_f64(),
             solve_failures: failures,
             solve_failure: best
@@ -598,9 +743,10 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
                 .clone()
                 .or(any_failure)
                 .map(|e| e.to_string()),
-            starts: starts.len(),
+            starts: polish.len(),
             best_start,
             start_losses,
+            screened: if screened > 0 { candidates.len() } else { 0 },
         },
         data: DataReport {
             decline_days: data.decline_days,

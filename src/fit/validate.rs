@@ -115,12 +115,28 @@ impl FitConfig {
                 return Err(invalid(origin, key.into(), v, "must be finite and >= 0"));
             }
         }
-        if !(1..=4).contains(&o.starts) {
+        if !(1..=super::MAX_STARTS).contains(&o.starts) {
             return Err(invalid(
                 origin,
                 "optimizer.starts".into(),
                 o.starts,
-                "must be in 1..=4",
+                &format!("must be in 1..={}", super::MAX_STARTS),
+            ));
+        }
+        if o.screen > super::MAX_SCREEN {
+            return Err(invalid(
+                origin,
+                "optimizer.screen".into(),
+                o.screen,
+                &format!("must be in 0..={}", super::MAX_SCREEN),
+            ));
+        }
+        if o.screen_iters == 0 {
+            return Err(invalid(
+                origin,
+                "optimizer.screen_iters".into(),
+                o.screen_iters,
+                "must be at least 1",
             ));
         }
         if o.max_iters == 0 || o.max_evals == 0 {

@@ -38,7 +38,7 @@ pub use finite_diff::{fd_gradient, FdGradient, FdScheme, FdStep, FiniteDiff};
 pub use first_order::{
     AdaDelta, AdaGrad, Adam, Armijo, GradientDescent, Momentum, Nesterov, RMSprop,
 };
-pub use lbfgsb::LBFGSB;
+pub use lbfgsb::{Stopping, LBFGSB};
 pub use newton::{FdHessian, Newton};
 pub use sgd::{SumOfLosses, SGD};
 

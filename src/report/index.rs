@@ -149,7 +149,7 @@ const SCRIPT: &str = r#"
 "#;
 
 /// Columns of the table: (key, header, numeric).
-const COLUMNS: [(&str, &str, bool); 17] = [
+const COLUMNS: [(&str, &str, bool); 18] = [
     ("region", "region", false),
     ("population", "population", true),
     ("days", "days", true),
@@ -161,6 +161,7 @@ const COLUMNS: [(&str, &str, bool); 17] = [
     ("d_inc", "D_inc", true),
     ("d_rec", "D_rec", true),
     ("at_bound", "at bound", false),
+    ("not_identifiable", "not identifiable", false),
     ("msle", "MSLE", true),
     ("iterations", "iterations", true),
     ("evaluations", "evaluations", true),
@@ -232,6 +233,11 @@ fn table_row(out: &mut String, row: &SummaryRow) {
         out,
         "<td class=\"text\">{}</td>",
         escape(&row.at_bound.replace(';', " "))
+    );
+    let _ = write!(
+        out,
+        "<td class=\"text\">{}</td>",
+        escape(&row.not_identifiable.replace(';', ", "))
     );
     match row.msle {
         Some(x) if x.is_finite() => {

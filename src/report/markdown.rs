@@ -359,6 +359,7 @@ pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -
             result.at_bound.join(", ")
         );
     }
+    identifiability(&mut s, result);
 
     let _ = writeln!(s, "## Loss\n");
     let loss = &result.loss;
@@ -502,6 +503,34 @@ pub fn summary_text(result: &FitResult, forecast: &Forecast) -> String {
         );
     }
     s
+}
+
+/// What the data determine: the 90 % profile-likelihood interval and the
+/// verdict of each parameter (nothing when they were not computed).
+fn identifiability(s: &mut String, result: &FitResult) {
+    let (Some(ci), Some(verdict)) = (&result.params_ci, &result.identifiable) else {
+        return;
+    };
+    let _ = writeln!(
+        s,
+        "What the data determine (90 % profile-likelihood intervals; the weighted MSLE read as \
+         a Gaussian log-likelihood with the noise scale estimated from the residuals):\n"
+    );
+    let _ = writeln!(s, "| parameter | estimate | 90 % interval | verdict |");
+    let _ = writeln!(s, "|---|---|---|---|");
+    let x = result.params.to_array();
+    for (j, name) in PARAM_NAMES.iter().enumerate() {
+        let (Some([a, b]), Some(v)) = (ci.get(*name), verdict.get(*name)) else {
+            continue;
+        };
+        let _ = writeln!(
+            s,
+            "| {name} | {:.4} | [{a:.4}, {b:.4}] | {} |",
+            x[j],
+            v.name().replace('_', " ")
+        );
+    }
+    let _ = writeln!(s);
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub mod html;
 pub mod index;
 pub mod markdown;
 pub mod plot;
+pub mod profile_plot;
 pub mod provenance;
 pub mod quality;
 pub mod summary;

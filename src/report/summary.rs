@@ -76,6 +76,10 @@ pub struct SummaryRow {
     /// Parameters on a bound, `;`-separated (an array in `summary.json`).
     #[serde(deserialize_with = "list_or_joined")]
     pub at_bound: String,
+    /// Parameters the data do not determine (profile likelihood, see
+    /// `fit::identify`), `;`-separated.
+    #[serde(default)]
+    pub not_identifiable: String,
     /// Final objective.
     pub msle: Option<f64>,
     /// MSLE of cases.
@@ -172,6 +176,14 @@ impl SummaryRow {
             d_rec: Some(p.d_rec),
             d_inc: Some(p.d_inc),
             at_bound: result.at_bound.join(";"),
+            not_identifiable: result
+                .identifiable
+                .iter()
+                .flatten()
+                .filter(|(_, v)| **v == crate::fit::identify::Identifiability::NotIdentifiable)
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(";"),
             msle: Some(result.loss.msle),
             msle_cases: Some(result.loss.msle_cases),
             msle_deaths: Some(result.loss.msle_deaths),
@@ -215,6 +227,7 @@ impl SummaryRow {
             d_rec: None,
             d_inc: None,
             at_bound: String::new(),
+            not_identifiable: String::new(),
             msle: None,
             msle_cases: None,
             msle_deaths: None,

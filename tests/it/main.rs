@@ -13,6 +13,7 @@ mod batch_index;
 mod cli;
 mod cli_data;
 mod cli_ux;
+mod converge;
 mod counties;
 mod data;
 mod data_hygiene;

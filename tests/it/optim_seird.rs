@@ -277,11 +277,15 @@ fn lbfgsb_on(p: SeirdProblem) -> (Vec<f64>, f64, u64) {
 /// The fit's optimum, re-scored the way the problem scores (with
 /// sensitivities): `fit` reports the loss of a plain solve, which differs
 /// by the ODE tolerance (~1e-7 relative).
-/// The fit from the same single start point as a plain L-BFGS-B run (the
-/// default fit also tries alternate starts and keeps the best).
+/// The fit from the same single start point as a plain L-BFGS-B run, under
+/// the same (scipy's) stopping test: the default fit screens more starts,
+/// keeps the best, and stops by a scale-invariant test.
 fn single_start(c: &FitConfig) -> FitConfig {
     let mut c = *c;
     c.optimizer.starts = 1;
+    c.optimizer.screen = 0;
+    c.optimizer.stopping = seird_fit::optim::Stopping::Scipy;
+    c.optimizer.ftol = 2.220_446_049_250_313e-9;
     c
 }
 

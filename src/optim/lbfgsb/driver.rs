@@ -204,10 +204,12 @@ where
             .into());
         }
         let pg = self.bounds.projected_gradient_norm(&e.x, &e.g);
+        self.last_pg = pg;
         let mut kv = argmin::kv!("pg_norm" => pg;);
+        let converged = self.pg_converged(pg, e.f);
         let mut state = state.param(e.x).cost(e.f).gradient(e.g);
-        if pg <= self.pgtol {
-            let (s, k) = self.finish(state, kv, TerminationReason::SolverConverged, MSG_PGTOL);
+        if let Some(msg) = converged {
+            let (s, k) = self.finish(state, kv, TerminationReason::SolverConverged, msg);
             (state, kv) = (s, k);
         }
         Ok((state, Some(kv)))
@@ -344,15 +346,16 @@ where
 
         // 5. Stopping tests, then the BFGS update.
         let pg = self.bounds.projected_gradient_norm(&next.x, &next.g);
+        self.last_pg = pg;
         let fold = cur.f;
         let mut updated = false;
         let mut stop = None;
         if self.evals.saturating_mul(self.calls_per_eval) > self.max_evals {
             stop = Some((TerminationReason::SolverExit(MSG_MAXFUN.into()), MSG_MAXFUN));
-        } else if pg <= self.pgtol {
-            stop = Some((TerminationReason::SolverConverged, MSG_PGTOL));
-        } else if fold - next.f <= self.ftol * fold.abs().max(next.f.abs()).max(1.0) {
-            stop = Some((TerminationReason::SolverConverged, MSG_FTOL));
+        } else if let Some(msg) = self.pg_converged(pg, next.f) {
+            stop = Some((TerminationReason::SolverConverged, msg));
+        } else if let Some(msg) = self.f_converged(fold, next.f) {
+            stop = Some((TerminationReason::SolverConverged, msg));
         } else {
             let s: Vec<f64> = next.x.iter().zip(&cur.x).map(|(a, b)| a - b).collect();
             let y: Vec<f64> = next.g.iter().zip(&cur.g).map(|(a, b)| a - b).collect();

@@ -38,7 +38,9 @@
 //! 5. **Update** of `S`, `Y` and `theta = y'y / s'y`, skipped when
 //!    `s'y <= eps * (-g's)` (the curvature is not safely positive).
 //!
-//! Stopping tests, as in scipy: the projected-gradient infinity norm
+//! Stopping tests, by default as in scipy ([`Stopping::Scipy`]; the
+//! scale-invariant [`Stopping::Relative`] is chosen by
+//! [`LBFGSB::with_stopping`]): the projected-gradient infinity norm
 //! `<= pgtol` ([`Bounds::projected_gradient_norm`]), or the relative
 //! reduction `(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol`; both end
 //! with [`TerminationReason::SolverConverged`](argmin::core::TerminationReason::SolverConverged) and the Fortran message is
@@ -149,6 +151,31 @@ pub const MSG_FTOL: &str = "CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH";
 pub const MSG_ABNORMAL: &str = "ABNORMAL_TERMINATION_IN_LNSRCH";
 /// Message (and `SolverExit` reason) when the evaluation budget is spent.
 pub const MSG_MAXFUN: &str = "STOP: TOTAL NO. of f AND g EVALUATIONS EXCEEDS LIMIT";
+/// Message of the scale-invariant relative-reduction stop ([`Stopping::Relative`]).
+pub const MSG_REL_FTOL: &str = "CONVERGENCE: REL_REDUCTION_OF_F <= FTOL (NO FLOOR)";
+/// Message of the scale-invariant projected-gradient stop ([`Stopping::Relative`]).
+pub const MSG_REL_PGTOL: &str = "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL*|F|";
+
+/// Which convergence tests end a run.
+///
+/// scipy's tests are absolute for small losses: the reduction test divides
+/// by `max(|f_k|, |f_{k+1}|, 1)`, so for a loss of 1e-3 it stops once f falls
+/// by less than `ftol` in absolute terms, while it is still falling by parts
+/// per thousand; and `pgtol` is an absolute gradient size. Multiplying the
+/// loss by a constant changes where either test fires. [`Stopping::Relative`]
+/// drops the floor of 1 and measures the projected gradient against `|f|`,
+/// so where the run stops does not depend on the scale of the loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stopping {
+    /// scipy's exact tests: `pg <= pgtol` or
+    /// `(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol`.
+    #[default]
+    Scipy,
+    /// Scale-invariant tests: `pg <= pgtol * |f_{k+1}|` or
+    /// `(f_k - f_{k+1}) <= ftol * max(|f_k|, |f_{k+1}|)`.
+    Relative,
+}
 
 const NAME: &str = "L-BFGS-B";
 /// Line search constants of `lnsrlb`.
@@ -187,6 +214,9 @@ pub struct LBFGSB {
     bounds: Bounds,
     ftol: f64,
     pgtol: f64,
+    stopping: Stopping,
+    /// Projected-gradient infinity norm at the last accepted iterate.
+    last_pg: f64,
     max_ls: usize,
     max_evals: u64,
     /// Objective calls per evaluation of cost and gradient, for `max_evals`.
@@ -274,6 +304,8 @@ impl LBFGSB {
             bounds,
             ftol: 1e7 * f64::EPSILON,
             pgtol: 1e-5,
+            stopping: Stopping::Scipy,
+            last_pg: f64::NAN,
             max_ls: 20,
             max_evals: 15000,
             calls_per_eval: 1,
@@ -372,6 +404,40 @@ impl LBFGSB {
         }
         self.max_ls = n;
         Ok(self)
+    }
+
+    /// Which convergence tests apply (default [`Stopping::Scipy`]).
+    pub fn with_stopping(mut self, stopping: Stopping) -> Self {
+        self.stopping = stopping;
+        self
+    }
+
+    /// Projected-gradient infinity norm at the last accepted iterate (NaN
+    /// before the first evaluation).
+    pub fn final_pg_norm(&self) -> f64 {
+        self.last_pg
+    }
+
+    /// Whether the projected gradient `pg` at a point of cost `f` passes
+    /// the gradient test; `Some(message)` if it does.
+    fn pg_converged(&self, pg: f64, f: f64) -> Option<&'static str> {
+        match self.stopping {
+            Stopping::Scipy => (pg <= self.pgtol).then_some(MSG_PGTOL),
+            Stopping::Relative => (pg <= self.pgtol * f.abs()).then_some(MSG_REL_PGTOL),
+        }
+    }
+
+    /// Whether the step from `fold` to `f` passes the reduction test;
+    /// `Some(message)` if it does.
+    fn f_converged(&self, fold: f64, f: f64) -> Option<&'static str> {
+        match self.stopping {
+            Stopping::Scipy => {
+                (fold - f <= self.ftol * fold.abs().max(f.abs()).max(1.0)).then_some(MSG_FTOL)
+            }
+            Stopping::Relative => {
+                (fold - f <= self.ftol * fold.abs().max(f.abs())).then_some(MSG_REL_FTOL)
+            }
+        }
     }
 
     /// The box.
