@@ -49,7 +49,16 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
     let training = series.training_data(&args.settings.window(&config, &args.data))?;
     let result = fit::fit(&training, &config)?;
     let forecast = fit::forecast(&training, &result.params, &config)?;
-    let dir = args.out.join(training.key.slug());
+    // The same directory a batch over this data set uses for the region
+    // (unique among all its regions, shortened when over-long).
+    let index = dataset
+        .regions
+        .iter()
+        .position(|r| std::ptr::eq(r, series))
+        .unwrap_or(0);
+    let slug =
+        crate::batch::unique_slugs(dataset.regions.iter().map(|r| &r.key)).swap_remove(index);
+    let dir = args.out.join(slug);
     report::write_region(&dir, &training, &result, &forecast)?;
     if args.json {
         let json = serde_json::to_string_pretty(&result)

@@ -85,8 +85,12 @@ impl RegionFiles {
     }
 }
 
-/// Writes a region's report files into `dir` (created if needed), each
-/// atomically, `fit.json` last.
+/// Writes a region's report files into `dir` as one set: they are written
+/// (each atomically, `fit.json` last) into a temporary directory beside
+/// `dir`, which then replaces `dir` whole ([`crate::io::replace_dir`]). An
+/// interrupted or failed write leaves the old set of files as it was, never
+/// a mix of old and new; a killed run's temporary directory is removed by
+/// the next batch into the same output directory.
 pub fn write_region(
     dir: &Path,
     data: &TrainingData,
@@ -94,6 +98,18 @@ pub fn write_region(
     forecast: &Forecast,
 ) -> Result<RegionFiles, Error> {
     check_forecast(forecast)?;
+    let tmp = crate::io::temp_dir_beside(dir)?;
+    write_region_files(tmp.path(), data, result, forecast)?;
+    crate::io::replace_dir(tmp, dir)?;
+    Ok(RegionFiles::in_dir(dir))
+}
+
+fn write_region_files(
+    dir: &Path,
+    data: &TrainingData,
+    result: &FitResult,
+    forecast: &Forecast,
+) -> Result<(), Error> {
     let files = RegionFiles::in_dir(dir);
 
     let rows = forecast_rows(data, forecast);
@@ -112,7 +128,7 @@ pub fn write_region(
     let json = serde_json::to_string_pretty(result)
         .map_err(|e| Error::Report(format!("cannot serialise fit.json: {e}")))?;
     write_atomic(&files.fit_json, json.as_bytes())?;
-    Ok(files)
+    Ok(())
 }
 
 /// Reads a region's `fit.json`; `None` when it is missing or unreadable

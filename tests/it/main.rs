@@ -21,4 +21,5 @@ mod optim;
 mod optim_cli;
 mod optim_first_order;
 mod optim_seird;
+mod reliable;
 mod report;
