@@ -389,7 +389,8 @@ fn numbers_read_back_from_json_are_bit_identical() {
         x = (x * 1.000_000_1 + 1e-17).sqrt() / 3.0 + 0.1;
         row.r_0 = Some(x);
         row.msle = Some(x * 1e-7 + f64::EPSILON);
-        row.population = Some(1.0 / x);
+        // Populations are whole numbers (written as integers).
+        row.population = Some((1e7 / x).round());
     }
     summary.write(tmp.path()).unwrap();
     let back = Summary::read(tmp.path()).unwrap();
