@@ -53,5 +53,6 @@ pub mod io;
 pub mod model;
 pub mod optim;
 pub mod report;
+pub mod text;
 
 pub use error::Error;

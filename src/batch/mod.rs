@@ -27,7 +27,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -71,32 +73,69 @@ pub struct RegionSpec {
     pub days: Option<usize>,
 }
 
-/// Builds jobs for `regions` under `out`, with unique directory names (a
-/// second region with the same slug gets `-2`, and so on, in key order) and
-/// ordered longest first (ties by key, so the order is deterministic).
-pub fn make_jobs(regions: Vec<RegionSpec>, out: &Path) -> Vec<Job> {
-    let mut regions = regions;
-    regions.sort_by(|a, b| a.key.cmp(&b.key));
+/// Longest slug used as a directory name, in bytes; file systems allow
+/// 255, and the temporary name beside it needs a few more.
+pub const MAX_SLUG_BYTES: usize = 120;
+
+/// One directory name per key, unique among `keys`: a second region with
+/// the same slug gets `-2`, and so on, in key order (so the result does not
+/// depend on the order given); a slug longer than [`MAX_SLUG_BYTES`] is cut
+/// at a character boundary and ends in a hash of the whole slug. Single fits
+/// and batches both name a region's directory this way, over the whole data
+/// set, so they put a region in the same place.
+pub fn unique_slugs<'a>(keys: impl IntoIterator<Item = &'a RegionKey>) -> Vec<String> {
+    let keys: Vec<&RegionKey> = keys.into_iter().collect();
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&a, &b| keys[a].cmp(keys[b]));
     let mut used = std::collections::HashSet::new();
+    let mut out = vec![String::new(); keys.len()];
+    for i in order {
+        let base = shorten_slug(&keys[i].slug());
+        let mut slug = base.clone();
+        let mut n = 2;
+        while !used.insert(slug.clone()) {
+            slug = format!("{base}-{n}");
+            n += 1;
+        }
+        out[i] = slug;
+    }
+    out
+}
+
+/// `slug`, or for one over [`MAX_SLUG_BYTES`] its first 100 bytes (at a
+/// character boundary) and `-` and 8 hex digits of its FNV-1a hash.
+fn shorten_slug(slug: &str) -> String {
+    if slug.len() <= MAX_SLUG_BYTES {
+        return slug.to_string();
+    }
+    let mut cut = 100;
+    while !slug.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut h: u32 = 0x811c_9dc5;
+    for b in slug.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    format!("{}-{h:08x}", slug[..cut].trim_end_matches('-'))
+}
+
+/// Builds jobs for `regions` under `out`, with unique directory names
+/// ([`unique_slugs`] among these regions) and ordered longest first (ties by
+/// key, so the order is deterministic).
+pub fn make_jobs(regions: Vec<RegionSpec>, out: &Path) -> Vec<Job> {
+    let slugs = unique_slugs(regions.iter().map(|r| &r.key));
     let mut jobs: Vec<Job> = regions
         .into_iter()
-        .map(|r| {
-            let base = r.key.slug();
-            let mut slug = base.clone();
-            let mut n = 2;
-            while !used.insert(slug.clone()) {
-                slug = format!("{base}-{n}");
-                n += 1;
-            }
-            Job {
-                index: r.index,
-                dir: out.join(&slug),
-                slug,
-                cost: r.days.unwrap_or(0),
-                population: r.population,
-                days: r.days,
-                key: r.key,
-            }
+        .zip(slugs)
+        .map(|(r, slug)| Job {
+            index: r.index,
+            dir: out.join(&slug),
+            slug,
+            cost: r.days.unwrap_or(0),
+            population: r.population,
+            days: r.days,
+            key: r.key,
         })
         .collect();
     order_longest_first(&mut jobs);
@@ -293,6 +332,9 @@ pub enum Outcome {
     Reused(Box<FitResult>),
     /// Not fitted, with the reason.
     Failed(String),
+    /// Not attempted: the region cannot be fitted by design (no population,
+    /// no case before `--end`, too few days), with the reason.
+    Skipped(String),
 }
 
 /// A job and how it ended.
@@ -310,6 +352,13 @@ impl RegionRecord {
         match &self.outcome {
             Outcome::Fitted(r) | Outcome::Reused(r) => SummaryRow::fitted(r, &self.job.slug),
             Outcome::Failed(e) => SummaryRow::failed(
+                &self.job.key,
+                self.job.population,
+                self.job.days,
+                e,
+                &self.job.slug,
+            ),
+            Outcome::Skipped(e) => SummaryRow::skipped(
                 &self.job.key,
                 self.job.population,
                 self.job.days,
@@ -343,6 +392,11 @@ impl BatchReport {
         self.count(|o| matches!(o, Outcome::Failed(_)))
     }
 
+    /// Regions skipped as ineligible.
+    pub fn skipped(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Skipped(_)))
+    }
+
     fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
         self.records.iter().filter(|r| f(&r.outcome)).count()
     }
@@ -352,9 +406,15 @@ impl BatchReport {
         Summary::new(self.records.iter().map(|r| r.summary_row()).collect())
     }
 
-    /// 0 when every region is fitted, 1 when some failed.
+    /// 0 when no region failed, 1 when some failed (or, with `strict`,
+    /// when some were skipped).
+    pub fn exit_code_with(&self, strict: bool) -> u8 {
+        u8::from(self.failed() > 0 || (strict && self.skipped() > 0))
+    }
+
+    /// [`BatchReport::exit_code_with`] without `--strict`.
     pub fn exit_code(&self) -> u8 {
-        u8::from(self.failed() > 0)
+        self.exit_code_with(false)
     }
 }
 
@@ -378,6 +438,10 @@ pub struct RunOptions {
     pub resume: bool,
     /// How progress is shown.
     pub progress: Progress,
+    /// Wall-time budget of one region (used by [`run_shared`]): a region
+    /// still running after it ends as failed with that reason, so one
+    /// region never holds up a batch. `None`: no budget.
+    pub budget: Option<Duration>,
     /// Which plots the regions get; a region reused by `resume` must have
     /// them.
     pub plots: crate::report::Plots,
@@ -389,6 +453,7 @@ impl Default for RunOptions {
             jobs: 0,
             resume: false,
             progress: Progress::Silent,
+            budget: None,
             plots: crate::report::Plots::Full,
         }
     }
@@ -480,10 +545,94 @@ fn progress_bar(len: usize, mode: Progress) -> ProgressBar {
 /// Runs `work` on every job, in the order given (see [`make_jobs`]), on a
 /// pool of `opts.jobs` threads. Returns one record per job, sorted by region,
 /// whatever the thread count: a parallel and a sequential run of the same
-/// deterministic work give the same report.
+/// deterministic work give the same report. `opts.budget` is not enforced
+/// here (`work` may borrow from the caller); see [`run_shared`].
 pub fn run<F>(jobs: Vec<Job>, opts: &RunOptions, work: F) -> Result<BatchReport, Error>
 where
     F: Fn(&Job) -> Result<FitResult, String> + Sync,
+{
+    run_core(jobs, opts, || |job: &Job| process(job, opts, &work))
+}
+
+/// [`run`] with the per-region budget `opts.budget` enforced: each worker
+/// hands its regions to a helper thread and waits at most the budget for
+/// each. A region over budget is recorded as failed and its helper is
+/// abandoned (it can be neither stopped nor joined; it ends with the
+/// process, and its half-done files stay in a temp directory that the next
+/// run into the same `--out` removes); the worker starts a new helper and
+/// carries on. Hence `work` must own its data (`'static`).
+pub fn run_shared<F>(jobs: Vec<Job>, opts: &RunOptions, work: Arc<F>) -> Result<BatchReport, Error>
+where
+    F: Fn(&Job) -> Result<FitResult, String> + Send + Sync + 'static,
+{
+    let Some(budget) = opts.budget else {
+        return run(jobs, opts, |job: &Job| work(job));
+    };
+    let opts_copy = *opts;
+    run_core(jobs, opts, || {
+        let work = Arc::clone(&work);
+        let mut helper: Option<Helper> = None;
+        move |job: &Job| {
+            let h = match helper.take() {
+                Some(h) => h,
+                None => match Helper::spawn(Arc::clone(&work), opts_copy) {
+                    Ok(h) => h,
+                    Err(e) => return Outcome::Failed(format!("cannot start a thread: {e}")),
+                },
+            };
+            if h.jobs.send(job.clone()).is_err() {
+                return Outcome::Failed("internal error: the region's thread ended".into());
+            }
+            match h.outcomes.recv_timeout(budget) {
+                Ok(outcome) => {
+                    helper = Some(h);
+                    outcome
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => Outcome::Failed(format!(
+                    "not finished within the per-region budget of {} s (--region-timeout)",
+                    budget.as_secs_f64()
+                )),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    Outcome::Failed("internal error: the region's thread ended".into())
+                }
+            }
+        }
+    })
+}
+
+/// A thread that runs one region at a time for a worker of [`run_shared`].
+struct Helper {
+    jobs: mpsc::Sender<Job>,
+    outcomes: mpsc::Receiver<Outcome>,
+}
+
+impl Helper {
+    fn spawn<F>(work: Arc<F>, opts: RunOptions) -> std::io::Result<Helper>
+    where
+        F: Fn(&Job) -> Result<FitResult, String> + Send + Sync + 'static,
+    {
+        let (jobs, job_rx) = mpsc::channel::<Job>();
+        let (out_tx, outcomes) = mpsc::channel::<Outcome>();
+        std::thread::Builder::new()
+            .name("seird-region".into())
+            .spawn(move || {
+                for job in job_rx {
+                    // The worker gave up on us (budget): stop after this job.
+                    if out_tx.send(process(&job, &opts, &*work)).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        Ok(Helper { jobs, outcomes })
+    }
+}
+
+/// The scheduling loop of [`run`] and [`run_shared`]: each worker thread
+/// gets its own executor from `make_exec` and feeds it jobs.
+fn run_core<M, X>(jobs: Vec<Job>, opts: &RunOptions, make_exec: M) -> Result<BatchReport, Error>
+where
+    M: Fn() -> X + Sync,
+    X: FnMut(&Job) -> Outcome,
 {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs)
@@ -501,34 +650,43 @@ where
     // splitting the list up front: that keeps the longest-first order exact.
     pool.scope(|s| {
         for _ in 0..pool.current_num_threads().min(n) {
-            s.spawn(|_| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(job) = jobs.get(i) else { break };
-                let outcome = process(job, opts, &work);
-                let k = done.fetch_add(1, Ordering::SeqCst) + 1;
-                let line = match &outcome {
-                    Outcome::Fitted(r) => format!(
-                        "fitted (msle {:.4e}, {:.1} s)",
-                        r.loss.msle, r.optimizer.seconds
-                    ),
-                    Outcome::Reused(_) => "already fitted".to_string(),
-                    Outcome::Failed(e) => {
-                        failed.fetch_add(1, Ordering::SeqCst);
-                        format!("FAILED: {e}")
+            s.spawn(|_| {
+                let mut exec = make_exec();
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(job) = jobs.get(i) else { break };
+                    let outcome = exec(job);
+                    let k = done.fetch_add(1, Ordering::SeqCst) + 1;
+                    let line = match &outcome {
+                        Outcome::Fitted(r) => format!(
+                            "fitted (msle {:.4e}, {:.1} s)",
+                            r.loss.msle, r.optimizer.seconds
+                        ),
+                        Outcome::Reused(_) => "already fitted".to_string(),
+                        Outcome::Failed(e) => {
+                            failed.fetch_add(1, Ordering::SeqCst);
+                            format!("FAILED: {}", crate::text::for_terminal(e))
+                        }
+                        Outcome::Skipped(e) => {
+                            format!("skipped: {}", crate::text::for_terminal(e))
+                        }
+                    };
+                    match opts.progress {
+                        Progress::Bar => {
+                            bar.set_message(format!("{} failed", failed.load(Ordering::SeqCst)));
+                            bar.inc(1);
+                        }
+                        Progress::Lines => eprintln!(
+                            "[{k}/{n}] {}: {line}",
+                            crate::text::for_terminal(&job.key.to_string())
+                        ),
+                        Progress::Silent => {}
                     }
-                };
-                match opts.progress {
-                    Progress::Bar => {
-                        bar.set_message(format!("{} failed", failed.load(Ordering::SeqCst)));
-                        bar.inc(1);
-                    }
-                    Progress::Lines => eprintln!("[{k}/{n}] {}: {line}", job.key),
-                    Progress::Silent => {}
+                    // A poisoned lock only means another worker panicked while
+                    // holding it; the vector itself is still consistent.
+                    let mut slots = outcomes.lock().unwrap_or_else(|e| e.into_inner());
+                    slots[i] = Some(outcome);
                 }
-                // A poisoned lock only means another worker panicked while
-                // holding it; the vector itself is still consistent.
-                let mut slots = outcomes.lock().unwrap_or_else(|e| e.into_inner());
-                slots[i] = Some(outcome);
             });
         }
     });
@@ -554,7 +712,7 @@ pub const MANIFEST: &str = "batch.json";
 
 /// The settings of a batch run that decide what its fits mean; kept in
 /// `batch.json` so `--resume` and `merge` can refuse to mix different runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Manifest {
     /// First training day, if given.
     pub start: Option<chrono::NaiveDate>,
@@ -562,16 +720,63 @@ pub struct Manifest {
     pub end: Option<chrono::NaiveDate>,
     /// The fit configuration (flags applied).
     pub config: crate::fit::FitConfig,
+    /// What was read and how (absent in manifests of older runs).
+    #[serde(default)]
+    pub inputs: Option<Inputs>,
+    /// Which regions were asked for: `all`, or the `--countries` list.
+    #[serde(default)]
+    pub selection: Option<String>,
+    /// The slice `i/n` this run fitted, if sharded.
+    #[serde(default)]
+    pub shard: Option<Shard>,
+}
+
+/// Everything about a run's input that changes a result.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Inputs {
+    /// `--data` as given.
+    pub data: String,
+    /// `--population` as given.
+    pub population: Option<String>,
+    /// `--population-value`.
+    pub population_value: Option<f64>,
+    /// `--incident`.
+    pub incident: bool,
+    /// [`fingerprint`] of the loaded data: changes whenever the content of
+    /// any input file that reaches a fit changes, whatever the paths.
+    pub fingerprint: String,
+}
+
+/// A content fingerprint of loaded series: FNV-1a (64 bit) over every
+/// region's key, population, dates and counts (the exact bits). Not a
+/// defence against forgery, a check against mixing data sets; FNV is a few
+/// lines and needs no crate.
+pub fn fingerprint(regions: &[crate::data::RegionSeries]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for r in regions {
+        // Debug covers every field of the key, including ones added later.
+        eat(format!("{:?}", r.key).as_bytes());
+        eat(&r.population.map_or(u64::MAX, f64::to_bits).to_le_bytes());
+        for (d, (c, x)) in r.dates.iter().zip(r.cases.iter().zip(&r.deaths)) {
+            eat(d.to_string().as_bytes());
+            eat(&c.to_bits().to_le_bytes());
+            eat(&x.to_bits().to_le_bytes());
+        }
+        eat(b"\n");
+    }
+    format!("fnv1a64:{h:016x}")
 }
 
 impl Manifest {
-    /// The manifest as JSON values, compared as such: floats that went
-    /// through the same text compare equal even if parsing them is not
-    /// bit-exact.
+    /// The manifest as JSON values, compared as such.
     fn as_value(&self) -> Result<serde_json::Value, Error> {
-        let text = serde_json::to_string(self)
-            .map_err(|e| Error::Report(format!("cannot serialise {MANIFEST}: {e}")))?;
-        serde_json::from_str(&text)
+        serde_json::to_value(self)
             .map_err(|e| Error::Report(format!("cannot serialise {MANIFEST}: {e}")))
     }
 
@@ -587,15 +792,38 @@ impl Manifest {
         }
     }
 
+    /// Reads `dir/batch.json`, `None` when absent.
+    pub fn read(dir: &Path) -> Result<Option<Manifest>, Error> {
+        let path = dir.join(MANIFEST);
+        Self::read_value(dir)?
+            .map(|v| {
+                serde_json::from_value(v)
+                    .map_err(|e| Error::Report(format!("{}: {e}", path.display())))
+            })
+            .transpose()
+    }
+
+    /// What must agree for two runs' fits to be mixed: everything but the
+    /// shard and the selection of regions.
+    fn result_settings(v: &serde_json::Value) -> serde_json::Value {
+        let mut v = v.clone();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("shard");
+            o.remove("selection");
+        }
+        v
+    }
+
     /// Before a run into `out`: with `resume`, refuses an `out` that holds a
-    /// batch with other settings; then records these settings.
+    /// batch with other settings or other data; then records these.
     pub fn prepare(&self, out: &Path, resume: bool) -> Result<(), Error> {
         let mine = self.as_value()?;
         if resume {
             if let Some(theirs) = Self::read_value(out)? {
+                let (theirs, mine) = (Self::result_settings(&theirs), Self::result_settings(&mine));
                 if theirs != mine {
                     return Err(Error::Usage(format!(
-                        "--resume: {} holds a batch run with other settings ({}); \
+                        "--resume: {} holds a batch run with other settings or data ({}); \
                          use another --out, the same settings, or drop --resume",
                         out.display(),
                         differing_keys(&theirs, &mine).join(", ")
@@ -609,18 +837,27 @@ impl Manifest {
     }
 
     /// Checks that every directory in `dirs` that has a manifest has the same
-    /// one, and returns it.
+    /// settings, data and selection (shards of one batch), and returns the
+    /// first one's manifest without its shard.
     pub fn common(dirs: &[PathBuf]) -> Result<Option<serde_json::Value>, Error> {
         let mut first: Option<(&PathBuf, serde_json::Value)> = None;
         for dir in dirs {
-            let Some(v) = Self::read_value(dir)? else {
+            let Some(mut v) = Self::read_value(dir)? else {
                 continue;
             };
+            // The shard count must agree, the index differs by design.
+            let count = v.get("shard").and_then(|s| s.get("count")).cloned();
+            if let Some(o) = v.as_object_mut() {
+                o.remove("shard");
+                if let Some(c) = count {
+                    o.insert("shard_count".into(), c);
+                }
+            }
             match &first {
                 None => first = Some((dir, v)),
                 Some((d0, v0)) if *v0 != v => {
                     return Err(Error::Usage(format!(
-                        "{} and {} are batches with different settings ({})",
+                        "{} and {} are batches with different settings or data ({})",
                         d0.display(),
                         dir.display(),
                         differing_keys(v0, &v).join(", ")
@@ -629,7 +866,12 @@ impl Manifest {
                 Some(_) => {}
             }
         }
-        Ok(first.map(|(_, v)| v))
+        Ok(first.map(|(_, mut v)| {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("shard_count");
+            }
+            v
+        }))
     }
 }
 
@@ -764,6 +1006,21 @@ mod tests {
         let mut slugs: Vec<_> = jobs.iter().map(|j| j.slug.clone()).collect();
         slugs.sort();
         assert_eq!(slugs, ["korea-south", "korea-south-2"]);
+    }
+
+    #[test]
+    fn over_long_slugs_are_shortened_uniquely() {
+        let a = RegionKey::country(&"x".repeat(300));
+        let b = RegionKey::country(&format!("{}y", "x".repeat(299)));
+        let c = RegionKey::country(&"日".repeat(100));
+        let slugs = unique_slugs([&a, &b, &c]);
+        for s in &slugs {
+            assert!(s.len() <= MAX_SLUG_BYTES, "{s}");
+        }
+        assert_ne!(slugs[0], slugs[1]);
+        // Independent of the order given.
+        let again = unique_slugs([&b, &a, &c]);
+        assert_eq!((&again[1], &again[0]), (&slugs[0], &slugs[1]));
     }
 
     #[test]

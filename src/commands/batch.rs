@@ -57,6 +57,14 @@ pub struct BatchArgs {
     /// No progress output (errors only).
     #[arg(short, long)]
     pub quiet: bool,
+    /// Exit 1 when regions were skipped as ineligible (no population, no
+    /// case before --end, too few days), not only when some failed.
+    #[arg(long)]
+    pub strict: bool,
+    /// Wall-time budget of one region in seconds (0: none); a region still
+    /// running after it ends as failed, so one region never holds up a batch.
+    #[arg(long, default_value_t = 120.0, value_name = "SECONDS")]
+    pub region_timeout: f64,
 }
 
 /// Resolves `--countries` against the data set: indices into
@@ -146,8 +154,47 @@ pub fn select_keys(keys: &[RegionKey], list: &str) -> Result<Vec<usize>, String>
     Ok(out)
 }
 
+/// The manifest of this run: settings, inputs (with a fingerprint of the
+/// loaded data), selection and shard.
+fn manifest(
+    args: &BatchArgs,
+    config: &fit::FitConfig,
+    dataset: &Dataset,
+    shard: Option<batch::Shard>,
+) -> Manifest {
+    Manifest {
+        start: args.settings.start,
+        end: args.settings.end,
+        config: *config,
+        inputs: Some(batch::Inputs {
+            data: args.data.data.display().to_string(),
+            population: args
+                .data
+                .population
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            population_value: args.data.population_value,
+            incident: args.data.incident,
+            fingerprint: batch::fingerprint(&dataset.regions),
+        }),
+        selection: Some(match &args.countries {
+            Some(list) if !args.all => list.clone(),
+            _ => "all".into(),
+        }),
+        shard,
+    }
+}
+
 /// Runs `seird-fit batch`.
 pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
+    let budget = if args.region_timeout.is_finite() && args.region_timeout >= 0.0 {
+        (args.region_timeout > 0.0).then(|| std::time::Duration::from_secs_f64(args.region_timeout))
+    } else {
+        return Err(Error::Usage(format!(
+            "--region-timeout: '{}' is not a number of seconds >= 0",
+            args.region_timeout
+        )));
+    };
     let config = args.settings.resolve()?;
     let shard = args
         .shard
@@ -160,33 +207,43 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         _ => (0..dataset.regions.len()).collect(),
     };
     let window = args.settings.window(&config, &args.data);
+    let mut ineligible = std::collections::HashMap::new();
     let specs = chosen
         .into_iter()
         .map(|i| {
             let series = &dataset.regions[i];
+            let days = match series.training_data(&window) {
+                Ok(d) => Some(d.dates.len()),
+                Err(e) => {
+                    ineligible.insert(i, cause_chain(&e));
+                    None
+                }
+            };
             RegionSpec {
                 index: i,
                 key: series.key.clone(),
                 population: series.population,
-                days: series.training_data(&window).ok().map(|d| d.dates.len()),
+                days,
             }
         })
         .collect();
     let mut jobs = batch::make_jobs(specs, &args.out);
+    // Slugs are unique over the whole data set, as for single fits, so a
+    // region has one directory whichever regions are fitted with it.
+    let slugs = batch::unique_slugs(dataset.regions.iter().map(|r| &r.key));
+    for job in &mut jobs {
+        job.slug = slugs[job.index].clone();
+        job.dir = args.out.join(&job.slug);
+    }
     if let Some(shard) = shard {
         jobs = shard.select(jobs).map_err(Error::Usage)?;
     }
 
-    std::fs::create_dir_all(&args.out).map_err(|source| Error::Io {
-        path: args.out.clone(),
-        source,
-    })?;
-    Manifest {
-        start: args.settings.start,
-        end: args.settings.end,
-        config,
-    }
-    .prepare(&args.out, args.resume)?;
+    // One writer per --out; under the lock, what killed runs left is ours
+    // to remove.
+    let _lock = crate::io::DirLock::acquire(&args.out, "seird-fit batch")?;
+    crate::io::remove_leftovers(&args.out);
+    manifest(args, &config, &dataset, shard).prepare(&args.out, args.resume)?;
 
     let progress = if args.quiet {
         Progress::Silent
@@ -199,10 +256,17 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         jobs: args.jobs,
         resume: args.resume,
         progress,
+        budget,
         plots: args.plots,
     };
-    let fit_region = |job: &batch::Job| -> Result<fit::FitResult, String> {
-        let series = &dataset.regions[job.index];
+    let (skipped, jobs): (Vec<batch::Job>, Vec<batch::Job>) = jobs
+        .into_iter()
+        .partition(|j| ineligible.contains_key(&j.index));
+    let dataset = std::sync::Arc::new(dataset);
+    let shared = std::sync::Arc::clone(&dataset);
+    let plots = args.plots;
+    let fit_region = move |job: &batch::Job| -> Result<fit::FitResult, String> {
+        let series = &shared.regions[job.index];
         let data = series.training_data(&window).map_err(|e| cause_chain(&e))?;
         let mut result = fit::fit(&data, &config).map_err(|e| cause_chain(&e))?;
         if config.intervals {
@@ -211,26 +275,35 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         result.region.fips = series.fips.clone();
         let forecast =
             fit::forecast(&data, &result.params, &config).map_err(|e| cause_chain(&e))?;
-        report::write_region_with(&job.dir, &data, &result, &forecast, args.plots, None)
+        report::write_region_with(&job.dir, &data, &result, &forecast, plots, None)
             .map_err(|e| cause_chain(&e))?;
         Ok(result)
     };
-    let report = batch::run(jobs, &opts, fit_region)?;
+    let mut report = batch::run_shared(jobs, &opts, std::sync::Arc::new(fit_region))?;
+    for job in skipped {
+        let reason = ineligible.remove(&job.index).unwrap_or_default();
+        report.records.push(batch::RegionRecord {
+            job,
+            outcome: batch::Outcome::Skipped(reason),
+        });
+    }
+    report.records.sort_by(|a, b| a.job.key.cmp(&b.job.key));
     let summary = report.summary();
     let subtitle = subtitle(args, &dataset, shard);
     batch::write_outputs(&args.out, &summary, &subtitle)?;
 
     if !args.quiet {
         eprintln!(
-            "{} regions: {} fitted, {} reused from an earlier run, {} failed; see {}",
+            "{} regions: {} fitted, {} reused from an earlier run, {} failed, {} skipped; see {}",
             report.records.len(),
             report.fitted(),
             report.reused(),
             report.failed(),
+            report.skipped(),
             args.out.join(report::index::INDEX_HTML).display()
         );
     }
-    Ok(ExitCode::from(report.exit_code()))
+    Ok(ExitCode::from(report.exit_code_with(args.strict)))
 }
 
 fn subtitle(args: &BatchArgs, dataset: &Dataset, shard: Option<Shard>) -> String {

@@ -69,7 +69,16 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
     let profiles = (config.intervals || args.profiles)
         .then(|| fit::identify::identify(&training, &mut result));
     let forecast = fit::forecast(&training, &result.params, &config)?;
-    let dir = args.out.join(training.key.slug());
+    // The same directory a batch over this data set uses for the region
+    // (unique among all its regions, shortened when over-long).
+    let index = dataset
+        .regions
+        .iter()
+        .position(|r| std::ptr::eq(r, series))
+        .unwrap_or(0);
+    let slug =
+        crate::batch::unique_slugs(dataset.regions.iter().map(|r| &r.key)).swap_remove(index);
+    let dir = args.out.join(slug);
     let extra: Vec<&std::path::Path> = args.data.population.iter().map(|p| p.as_path()).collect();
     let provenance = report::provenance::Provenance::collect(&args.data.data, &extra)?;
     let files = report::write_region_with(

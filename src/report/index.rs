@@ -198,13 +198,18 @@ fn int_cell(out: &mut String, v: Option<u64>) {
     }
 }
 
+/// The status as written in the table and its row class.
+fn status_name(s: Status) -> &'static str {
+    match s {
+        Status::Fitted => "fitted",
+        Status::Failed => "failed",
+        Status::Skipped => "skipped",
+    }
+}
+
 fn table_row(out: &mut String, row: &SummaryRow) {
     let fitted = row.status == Status::Fitted;
-    let _ = write!(
-        out,
-        "<tr class=\"{}\">",
-        if fitted { "fitted" } else { "failed" }
-    );
+    let _ = write!(out, "<tr class=\"{}\">", status_name(row.status));
     let name = escape(&row.region);
     if fitted {
         let _ = write!(
@@ -252,7 +257,7 @@ fn table_row(out: &mut String, row: &SummaryRow) {
     let _ = writeln!(
         out,
         "<td class=\"text\">{}</td><td class=\"err\">{}</td></tr>",
-        if fitted { "fitted" } else { "failed" },
+        status_name(row.status),
         escape(&row.error)
     );
 }
@@ -324,7 +329,12 @@ pub fn index_html(root: &Path, summary: &Summary, subtitle: &str) -> Result<Stri
     for row in &fitted {
         let thumb_path = root.join(&row.dir).join(THUMB_SVG);
         let thumb = match std::fs::read_to_string(&thumb_path) {
-            Ok(svg) if svg.trim_start().starts_with("<svg") => tag_svg(&svg),
+            // Thumbnails may come from another run's directory (merge):
+            // only SVG made of plain drawing elements is pasted in.
+            Ok(svg) if svg.trim_start().starts_with("<svg") && crate::text::is_plain_svg(&svg) => {
+                tag_svg(&svg)
+            }
+            Ok(_) => "<p>(plot refused: not a plain SVG drawing)</p>".to_string(),
             _ => "<p>(plot missing)</p>".to_string(),
         };
         let _ = writeln!(

@@ -169,11 +169,15 @@ pub fn write_region(
     write_region_with(dir, data, result, forecast, Plots::Full, None)
 }
 
-/// Writes a region's report files into `dir` (created if needed), each
-/// atomically, `fit.json` last, with the plots `plots` asks for, and a
-/// `provenance` block appended to `fit.json` when one is given (readers of
-/// [`FitResult`] ignore it). A plot not drawn this time is removed if an
-/// earlier run left one, so no file in `dir` shows another fit.
+/// Writes a region's report files into `dir` as one set, with the plots
+/// `plots` asks for and a `provenance` block appended to `fit.json` when one
+/// is given (readers of [`FitResult`] ignore it). The files are written
+/// (each atomically, `fit.json` last) into a temporary directory beside
+/// `dir`, which then replaces `dir` whole ([`crate::io::replace_dir`]): an
+/// interrupted or failed write leaves the old set as it was, never a mix of
+/// old and new (so no file in `dir` shows another fit); a killed run's
+/// temporary directory is removed by the next batch into the same output
+/// directory.
 pub fn write_region_with(
     dir: &Path,
     data: &TrainingData,
@@ -182,6 +186,20 @@ pub fn write_region_with(
     plots: Plots,
     provenance: Option<&provenance::Provenance>,
 ) -> Result<RegionFiles, Error> {
+    let tmp = crate::io::temp_dir_beside(dir)?;
+    write_region_files(tmp.path(), data, result, forecast, plots, provenance)?;
+    crate::io::replace_dir(tmp, dir)?;
+    Ok(RegionFiles::in_dir(dir))
+}
+
+fn write_region_files(
+    dir: &Path,
+    data: &TrainingData,
+    result: &FitResult,
+    forecast: &Forecast,
+    plots: Plots,
+    provenance: Option<&provenance::Provenance>,
+) -> Result<(), Error> {
     let files = RegionFiles::in_dir(dir);
 
     let rows = forecast_rows(data, forecast)?;
@@ -228,7 +246,7 @@ pub fn write_region_with(
     }
     let json = serde_json::to_string_pretty(&value).map_err(json_err)?;
     write_atomic(&files.fit_json, json.as_bytes())?;
-    Ok(files)
+    Ok(())
 }
 
 /// Removes a file an earlier run wrote, if it is there.

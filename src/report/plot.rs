@@ -242,9 +242,55 @@ impl Series {
     }
 }
 
-/// Only positive values exist on a log axis; the others are left out.
+/// Only positive values exist on a log axis; the others are left out
+/// (and so are infinities, which have no place on any axis).
 fn positive(points: &[(f64, f64)], lo: f64) -> Vec<(f64, f64)> {
-    points.iter().copied().filter(|p| p.1 >= lo).collect()
+    points
+        .iter()
+        .copied()
+        .filter(|p| p.1 >= lo && p.1.is_finite())
+        .collect()
+}
+
+/// The largest value an axis may reach. Plotters' tick search does not end
+/// on an infinite range (a count of 1e308 times the 3x headroom is `inf`),
+/// so every computed range goes through [`finite_axis`]; far below f64::MAX,
+/// so tick arithmetic on the range stays finite too.
+const AXIS_MAX: f64 = 1e300;
+
+/// The smallest lower end of a log axis.
+const AXIS_MIN_POSITIVE: f64 = 1e-100;
+
+/// The widest log axis, as the ratio of its ends: plotters' mesh search did
+/// not end on 1e-100 .. 1e300 (a loss plot of values 1e-300 and 1e308),
+/// while spans of 100 decades draw in milliseconds.
+const MAX_LOG_SPAN: f64 = 1e100;
+
+/// `lo..hi` made finite and non-empty: both ends within
+/// `[-AXIS_MAX, AXIS_MAX]` (and at least [`AXIS_MIN_POSITIVE`] on a log
+/// axis), `hi > lo`. Points outside the range are clipped by the chart.
+fn finite_axis(lo: f64, hi: f64, log: bool) -> (f64, f64) {
+    let floor = if log { AXIS_MIN_POSITIVE } else { -AXIS_MAX };
+    let clamp = |v: f64, default: f64| {
+        if v.is_nan() {
+            default
+        } else {
+            v.clamp(floor, AXIS_MAX)
+        }
+    };
+    let hi = clamp(hi, AXIS_MAX);
+    let mut lo = clamp(lo, if log { 0.5 } else { 0.0 });
+    if log {
+        lo = lo.max(hi / MAX_LOG_SPAN);
+    }
+    if hi > lo {
+        (lo, hi)
+    } else if log {
+        (lo.min(AXIS_MAX / 10.0), (lo * 10.0).min(AXIS_MAX))
+    } else {
+        let lo = lo.min(AXIS_MAX / 2.0);
+        (lo, lo + lo.abs().max(1.0))
+    }
 }
 
 /// Axis labels for counts: `1`, `500`, `20k`, `3M`.
@@ -391,7 +437,7 @@ fn draw_count_panel<DB: DrawingBackend>(
         .chain(panel.bands.iter().flatten().map(|(_, q)| q[3]))
         .filter(|v| v.is_finite())
         .fold(1.0, f64::max);
-    let hi = max * 1.8;
+    let (lo, hi) = finite_axis(lo, max * 1.8, true);
     // Model values this small are less than a person; below the zero row
     // they would cross it and read as zeros.
     let model_floor = zero * 1.5;
@@ -644,6 +690,7 @@ pub fn draw_forecast<DB: DrawingBackend>(
         .filter(|v| v.is_finite())
         .fold(1.5, f64::max)
         * 1.1;
+    let (_, r_max) = finite_axis(0.0, r_max, false);
     let mut bottom = ChartBuilder::on(&lower)
         .caption("reproduction numbers", (FONT, 18))
         .margin(8)
@@ -778,6 +825,7 @@ pub fn thumbnail_svg(data: &TrainingData, forecast: &Forecast) -> Result<String,
         .filter(|v| v.is_finite())
         .fold(1.0, f64::max)
         * 2.0;
+    let (lo, hi) = finite_axis(lo, hi, true);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, THUMB_SIZE).into_drawing_area();
@@ -821,6 +869,10 @@ pub fn thumbnail_svg(data: &TrainingData, forecast: &Forecast) -> Result<String,
     Ok(svg)
 }
 
+/// The histogram's x axis ends here, whatever the fitted values: an R of
+/// 1e308 (legal in a config's bounds) would otherwise ask for 4e308 bins.
+const MAX_R_SHOWN: f64 = 50.0;
+
 /// Histogram of fitted R_0 and R_t across regions (overlaid, bins of 0.25).
 pub fn r_distribution_svg(r_0: &[f64], r_t: &[f64]) -> Result<String, Error> {
     register_fonts()?;
@@ -830,7 +882,9 @@ pub fn r_distribution_svg(r_0: &[f64], r_t: &[f64]) -> Result<String, Error> {
         .chain(r_t)
         .copied()
         .filter(|v| v.is_finite())
-        .fold(2.0, f64::max);
+        .fold(2.0, f64::max)
+        // Bounded bins: larger values go into the last one.
+        .min(MAX_R_SHOWN);
     let bins = (top / BIN).ceil() as usize + 1;
     let count = |values: &[f64]| {
         let mut c = vec![0u32; bins];
@@ -916,8 +970,11 @@ pub fn loss_svg(msle: &[f64]) -> Result<String, Error> {
         .filter(|v| v.is_finite() && *v > 0.0)
         .collect();
     sorted.sort_by(f64::total_cmp);
-    let lo = sorted.first().copied().unwrap_or(1e-4) / 2.0;
-    let hi = sorted.last().copied().unwrap_or(1.0) * 2.0;
+    let (lo, hi) = finite_axis(
+        sorted.first().copied().unwrap_or(1e-4) / 2.0,
+        sorted.last().copied().unwrap_or(1.0) * 2.0,
+        true,
+    );
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (560, 300)).into_drawing_area();
@@ -1253,5 +1310,36 @@ mod tests {
         assert!(s.starts_with("<svg") && s.contains("<rect"));
         let s = loss_svg(&[0.01, 0.1, 0.02]).unwrap();
         assert_eq!(s.matches("<circle").count(), 3);
+    }
+
+    #[test]
+    fn every_axis_range_is_finite_and_non_empty() {
+        let big = f64::MAX;
+        for (lo, hi, log) in [
+            (0.5, big * 3.0, true),
+            (0.5, f64::INFINITY, true),
+            (f64::NAN, f64::NAN, true),
+            (0.0, big * 1.1, false),
+            (5.0, 5.0, false),
+            (1e301, 1e302, true),
+            (-f64::INFINITY, f64::NEG_INFINITY, false),
+        ] {
+            let (a, b) = finite_axis(lo, hi, log);
+            assert!(
+                a.is_finite() && b.is_finite() && b > a,
+                "{lo}..{hi}: {a}..{b}"
+            );
+            assert!(!log || a > 0.0, "{lo}..{hi}: {a}..{b}");
+        }
+        let (a, b) = finite_axis(1e-300, 1e300, true);
+        assert!(b / a <= MAX_LOG_SPAN * 1.000_001, "{a}..{b}");
+        // Ordinary ranges are left alone.
+        assert_eq!(finite_axis(0.5, 3e6, true), (0.5, 3e6));
+        // Histograms and loss plots of absurd values end (and have few bins).
+        let s = r_distribution_svg(&[big, 3.0], &[big]).unwrap();
+        assert!(s.matches("<rect").count() < 1000);
+        loss_svg(&[big]).unwrap();
+        loss_svg(&[1e-300]).unwrap();
+        loss_svg(&[big, 1e-300, f64::MIN_POSITIVE]).unwrap();
     }
 }

@@ -27,6 +27,9 @@ pub enum Status {
     Fitted,
     /// Not fitted; `error` says why.
     Failed,
+    /// Not attempted, ineligible by design (no population, no case before
+    /// `--end`, too few days); `error` says why.
+    Skipped,
 }
 
 /// One region's line in the summary. Fit columns are empty for failed regions.
@@ -246,6 +249,20 @@ impl SummaryRow {
         }
     }
 
+    /// The row of a region skipped as ineligible (see [`Status::Skipped`]).
+    pub fn skipped(
+        key: &RegionKey,
+        population: Option<f64>,
+        days: Option<usize>,
+        reason: &str,
+        dir: &str,
+    ) -> Self {
+        SummaryRow {
+            status: Status::Skipped,
+            ..Self::failed(key, population, days, reason, dir)
+        }
+    }
+
     /// The region's key.
     pub fn key(&self) -> RegionKey {
         RegionKey {
@@ -263,6 +280,10 @@ pub struct Summary {
     pub fitted: usize,
     /// Regions failed.
     pub failed: usize,
+    /// Regions skipped as ineligible (absent from summaries written before
+    /// the status existed, hence the default).
+    #[serde(default)]
+    pub skipped: usize,
     /// One row per region, sorted by region.
     pub regions: Vec<SummaryRow>,
 }
@@ -271,10 +292,11 @@ impl Summary {
     /// Sorts `rows` by region and counts them.
     pub fn new(mut rows: Vec<SummaryRow>) -> Self {
         rows.sort_by_key(|r| r.key());
-        let fitted = rows.iter().filter(|r| r.status == Status::Fitted).count();
+        let count = |s: Status| rows.iter().filter(|r| r.status == s).count();
         Summary {
-            fitted,
-            failed: rows.len() - fitted,
+            fitted: count(Status::Fitted),
+            failed: count(Status::Failed),
+            skipped: count(Status::Skipped),
             regions: rows,
         }
     }

@@ -28,6 +28,7 @@ mod optim_checks;
 mod optim_cli;
 mod optim_first_order;
 mod optim_seird;
+mod reliable;
 mod report;
 mod report_plot;
 mod report_ux;
