@@ -429,6 +429,9 @@ pub struct Manifest {
     pub end: Option<chrono::NaiveDate>,
     /// The fit configuration (flags applied).
     pub config: crate::fit::FitConfig,
+    /// How the fits become forecasts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<crate::forecast::ForecastOptions>,
 }
 
 impl Manifest {

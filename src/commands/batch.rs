@@ -30,6 +30,8 @@ pub struct BatchArgs {
     pub data: super::DataArgs,
     #[command(flatten)]
     pub settings: super::FitSettingsArgs,
+    #[command(flatten)]
+    pub forecast: super::backtest::ForecastArgs,
     /// Output directory: index.html, summary.csv/json and one directory per region.
     #[arg(long, default_value = "reports/batch", value_name = "DIR")]
     pub out: PathBuf,
@@ -167,6 +169,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         start: args.settings.start,
         end: args.settings.end,
         config,
+        forecast: Some(args.forecast.options()),
     }
     .prepare(&args.out, args.resume)?;
 
@@ -182,12 +185,15 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         resume: args.resume,
         progress,
     };
+    let forecast_opts = args.forecast.options();
     let fit_region = |job: &batch::Job| -> Result<fit::FitResult, String> {
         let series = &dataset.regions[job.index];
         let data = series.training_data(&window).map_err(|e| cause_chain(&e))?;
-        let result = fit::fit(&data, &config).map_err(|e| cause_chain(&e))?;
-        let forecast =
-            fit::forecast(&data, &result.params, &config).map_err(|e| cause_chain(&e))?;
+        let mut result = fit::fit(&data, &config).map_err(|e| cause_chain(&e))?;
+        let (forecast, block) =
+            crate::forecast::forecast_with_intervals(&data, &result, &forecast_opts)
+                .map_err(|e| cause_chain(&e))?;
+        result.forecast = Some(block);
         report::write_region(&job.dir, &data, &result, &forecast).map_err(|e| cause_chain(&e))?;
         Ok(result)
     };

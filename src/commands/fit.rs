@@ -24,6 +24,8 @@ pub struct FitArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub settings: FitSettingsArgs,
+    #[command(flatten)]
+    pub forecast: super::backtest::ForecastArgs,
     /// Output directory; the region's files go in `<out>/<region-slug>/`.
     #[arg(long, default_value = "reports/", value_name = "DIR")]
     pub out: PathBuf,
@@ -47,8 +49,10 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
     let dataset = data::load(&args.data.data, &args.data.load_options())?;
     let series = dataset.find(country, args.province.as_deref())?;
     let training = series.training_data(&args.settings.window(&config, &args.data))?;
-    let result = fit::fit(&training, &config)?;
-    let forecast = fit::forecast(&training, &result.params, &config)?;
+    let mut result = fit::fit(&training, &config)?;
+    let (forecast, block) =
+        crate::forecast::forecast_with_intervals(&training, &result, &args.forecast.options())?;
+    result.forecast = Some(block);
     let dir = args.out.join(training.key.slug());
     report::write_region(&dir, &training, &result, &forecast)?;
     if args.json {

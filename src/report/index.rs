@@ -133,7 +133,7 @@ const SCRIPT: &str = r#"
 "#;
 
 /// Columns of the table: (key, header, numeric).
-const COLUMNS: [(&str, &str, bool); 17] = [
+const COLUMNS: [(&str, &str, bool); 19] = [
     ("region", "region", false),
     ("population", "population", true),
     ("days", "days", true),
@@ -149,6 +149,8 @@ const COLUMNS: [(&str, &str, bool); 17] = [
     ("iterations", "iterations", true),
     ("evaluations", "evaluations", true),
     ("seconds", "seconds", true),
+    ("cases_14d", "cases in 14 days (5-95 %)", true),
+    ("deaths_14d", "deaths in 14 days (5-95 %)", true),
     ("status", "status", false),
     ("error", "error", false),
 ];
@@ -178,6 +180,17 @@ fn int_cell(out: &mut String, v: Option<u64>) {
             let _ = write!(out, "<td>{x}</td>");
         }
         None => out.push_str("<td></td>"),
+    }
+}
+
+/// A forecast interval: sorted by its median, shown as `median [5 %, 95 %]`.
+fn interval_cell(out: &mut String, lo: Option<f64>, mid: Option<f64>, hi: Option<f64>) {
+    match (lo, mid, hi) {
+        (Some(l), Some(m), Some(h)) if m.is_finite() => {
+            let g = super::group_thousands;
+            let _ = write!(out, "<td data-v=\"{m}\">{} [{}, {}]</td>", g(m), g(l), g(h));
+        }
+        _ => out.push_str("<td></td>"),
     }
 }
 
@@ -227,6 +240,13 @@ fn table_row(out: &mut String, row: &SummaryRow) {
     int_cell(out, row.evaluations);
     // Fits take milliseconds.
     num_cell(out, row.seconds, 4);
+    interval_cell(out, row.cases_14d_q05, row.cases_14d_q50, row.cases_14d_q95);
+    interval_cell(
+        out,
+        row.deaths_14d_q05,
+        row.deaths_14d_q50,
+        row.deaths_14d_q95,
+    );
     let _ = writeln!(
         out,
         "<td class=\"text\">{}</td><td class=\"err\">{}</td></tr>",

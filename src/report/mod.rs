@@ -8,6 +8,8 @@
 //!   ([`plot`]),
 //! * `thumb.svg` — a small text-free version of the fit plot for the batch index,
 //! * `report.md` — a human-readable page ([`markdown`]),
+//! * `forecast_quantiles.csv` and `forecast_hub.csv` — the forecast's
+//!   quantiles, when it has intervals ([`quantiles`]),
 //! * `fit.json` — the [`FitResult`], written last: a region whose `fit.json`
 //!   exists and parses is complete, which is what `batch --resume` relies on.
 //!
@@ -18,9 +20,11 @@
 //! For many regions, [`summary`] writes `summary.csv` and `summary.json`, and
 //! [`index`] builds the batch's self-contained `index.html`.
 
+pub mod backtest;
 pub mod index;
 pub mod markdown;
 pub mod plot;
+pub mod quantiles;
 pub mod summary;
 mod table;
 
@@ -108,6 +112,18 @@ pub fn write_region(
         &files.report_md,
         markdown::report_md(data, result, forecast).as_bytes(),
     )?;
+
+    if let Some(iv) = &forecast.intervals {
+        write_atomic(
+            &dir.join(quantiles::FORECAST_QUANTILES_CSV),
+            &quantiles::quantiles_csv(iv)?,
+        )?;
+        let origin = data.dates[data.dates.len() - 1];
+        write_atomic(
+            &dir.join(quantiles::FORECAST_HUB_CSV),
+            &quantiles::hub_csv(iv, origin, &data.key.display_name())?,
+        )?;
+    }
 
     let json = serde_json::to_string_pretty(result)
         .map_err(|e| Error::Report(format!("cannot serialise fit.json: {e}")))?;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::RegionKey;
 use crate::error::Error;
-use crate::fit::FitResult;
+use crate::fit::{FitResult, HorizonQuantiles, Target};
 use crate::io::write_atomic;
 
 /// File name of the CSV summary.
@@ -77,6 +77,34 @@ pub struct SummaryRow {
     /// The region's directory, relative to the summary's directory (its
     /// `report.md`, `forecast.png`, ... live there).
     pub dir: String,
+    /// Cumulative cases 14 days after the window: 5 % quantile.
+    #[serde(default)]
+    pub cases_14d_q05: Option<f64>,
+    /// Cumulative cases 14 days after the window: median.
+    #[serde(default)]
+    pub cases_14d_q50: Option<f64>,
+    /// Cumulative cases 14 days after the window: 95 % quantile.
+    #[serde(default)]
+    pub cases_14d_q95: Option<f64>,
+    /// Cumulative deaths 14 days after the window: 5 % quantile.
+    #[serde(default)]
+    pub deaths_14d_q05: Option<f64>,
+    /// Cumulative deaths 14 days after the window: median.
+    #[serde(default)]
+    pub deaths_14d_q50: Option<f64>,
+    /// Cumulative deaths 14 days after the window: 95 % quantile.
+    #[serde(default)]
+    pub deaths_14d_q95: Option<f64>,
+}
+
+/// The fit's forecast quantiles of `target` 14 days after the window.
+fn q14(result: &FitResult, target: Target) -> Option<&HorizonQuantiles> {
+    result
+        .forecast
+        .as_ref()?
+        .horizons
+        .iter()
+        .find(|q| q.horizon == 14 && q.target == target)
 }
 
 impl SummaryRow {
@@ -113,6 +141,12 @@ impl SummaryRow {
             status: Status::Fitted,
             error: String::new(),
             dir: dir.to_string(),
+            cases_14d_q05: q14(result, Target::Cases).map(|q| q.q05),
+            cases_14d_q50: q14(result, Target::Cases).map(|q| q.q50),
+            cases_14d_q95: q14(result, Target::Cases).map(|q| q.q95),
+            deaths_14d_q05: q14(result, Target::Deaths).map(|q| q.q05),
+            deaths_14d_q50: q14(result, Target::Deaths).map(|q| q.q50),
+            deaths_14d_q95: q14(result, Target::Deaths).map(|q| q.q95),
         }
     }
 
@@ -150,6 +184,12 @@ impl SummaryRow {
             // One line per region keeps the CSV readable with line tools.
             error: error.replace(['\n', '\r'], " "),
             dir: dir.to_string(),
+            cases_14d_q05: None,
+            cases_14d_q50: None,
+            cases_14d_q95: None,
+            deaths_14d_q05: None,
+            deaths_14d_q50: None,
+            deaths_14d_q95: None,
         }
     }
 

@@ -289,6 +289,7 @@ fn resume_refuses_an_output_directory_of_other_settings() {
         start: None,
         end: end(30),
         config: FitConfig::default(),
+        forecast: None,
     };
     m.prepare(tmp.path(), false).unwrap();
     m.prepare(tmp.path(), true).unwrap();

@@ -16,6 +16,7 @@ mod data;
 mod data_hygiene;
 mod data_layouts;
 mod fit;
+mod forecast;
 mod model;
 mod optim;
 mod optim_cli;
