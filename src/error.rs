@@ -287,6 +287,36 @@ pub enum FitError {
     /// The optimizer itself failed (not a normal termination).
     #[error("optimizer failed: {0}")]
     Optimizer(String),
+    /// The optimizer's settings were refused.
+    #[error("optimizer settings: {0}")]
+    Settings(#[from] crate::optim::OptimError),
+    /// The optimizer's run ended in an error (its cause chain is kept).
+    #[error("optimizer failed")]
+    Solver(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// The optimizer's final point cannot be solved (re-scoring it failed).
+    #[error("the final point {params} cannot be solved: {source}")]
+    FinalPoint {
+        /// The parameters, formatted `name=value`.
+        params: String,
+        /// Why the solve failed.
+        source: SolveError,
+    },
+    /// The forecast solve of fitted parameters failed.
+    #[error("the forecast at {params} cannot be solved: {source}")]
+    Forecast {
+        /// The parameters, formatted `name=value`.
+        params: String,
+        /// Why the solve failed.
+        source: SolveError,
+    },
+    /// The training data cannot be fitted (too few days, misaligned series).
+    #[error("{region}: {problem}")]
+    Data {
+        /// The region's display name.
+        region: String,
+        /// What is wrong with its data.
+        problem: String,
+    },
     /// The configuration is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),

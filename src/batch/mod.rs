@@ -152,12 +152,21 @@ impl Shard {
     /// Keeps this shard's jobs: every `count`-th of the cost-ordered list,
     /// starting at position `index - 1`. Dealing round robin over the
     /// longest-first order gives every shard a similar amount of work.
-    pub fn select(&self, jobs: Vec<Job>) -> Vec<Job> {
-        jobs.into_iter()
+    /// A shard outside `1..=count` (the fields are public, so one can be
+    /// built without [`FromStr`]) is an error.
+    pub fn select(&self, jobs: Vec<Job>) -> Result<Vec<Job>, String> {
+        if self.count == 0 || self.index == 0 || self.index > self.count {
+            return Err(format!(
+                "shard {}/{}: the shard must be between 1 and the shard count",
+                self.index, self.count
+            ));
+        }
+        Ok(jobs
+            .into_iter()
             .enumerate()
             .filter(|(pos, _)| pos % self.count == self.index - 1)
             .map(|(_, j)| j)
-            .collect()
+            .collect())
     }
 }
 
@@ -255,6 +264,9 @@ pub struct RunOptions {
     pub resume: bool,
     /// How progress is shown.
     pub progress: Progress,
+    /// Which plots the regions get; a region reused by `resume` must have
+    /// them.
+    pub plots: crate::report::Plots,
 }
 
 impl Default for RunOptions {
@@ -263,17 +275,24 @@ impl Default for RunOptions {
             jobs: 0,
             resume: false,
             progress: Progress::Silent,
+            plots: crate::report::Plots::Full,
         }
     }
 }
 
-/// The finished result of an earlier run in `job.dir`, if there is one.
+/// The finished result of an earlier run in `job.dir`, if there is one
+/// (with every plot).
 pub fn finished_result(job: &Job) -> Option<FitResult> {
+    finished_result_with(job, crate::report::Plots::Full)
+}
+
+/// The finished result of an earlier run in `job.dir` that has the files
+/// `plots` asks for, if there is one.
+pub fn finished_result_with(job: &Job, plots: crate::report::Plots) -> Option<FitResult> {
     let files = RegionFiles::in_dir(&job.dir);
     let result = read_fit_json(&job.dir)?;
-    let same_region =
-        result.region.country == job.key.country && result.region.province == job.key.province;
-    (same_region && files.all().iter().all(|p| p.is_file())).then_some(result)
+    let same_region = result.region.key() == job.key;
+    (same_region && files.required(plots).iter().all(|p| p.is_file())).then_some(result)
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -305,7 +324,7 @@ where
     F: Fn(&Job) -> Result<FitResult, String> + Sync,
 {
     if opts.resume {
-        if let Some(result) = finished_result(job) {
+        if let Some(result) = finished_result_with(job, opts.plots) {
             return Outcome::Reused(Box::new(result));
         }
     }

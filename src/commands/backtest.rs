@@ -79,7 +79,7 @@ pub struct BacktestArgs {
     #[arg(long, default_value = crate::config::DEFAULT_PATH, value_name = "FILE")]
     pub config: PathBuf,
     /// Policy for cumulative counts that go down [default: the config's, keep].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::choice(&DeclinePolicy::ALL, DeclinePolicy::name))]
     pub decline_policy: Option<DeclinePolicy>,
     /// Forecast methods to score, comma-separated (model, anchored, scaled,
     /// blend); all are scored on the same fits.
@@ -199,7 +199,7 @@ pub fn run(args: &BacktestArgs) -> Result<ExitCode, Error> {
     let h = horizons.iter().copied().max().unwrap_or(28);
     // The fits forecast as far as the longest horizon.
     config.forecast_days = h;
-    crate::config::validate(&config, "command line")?;
+    config.validate("command line")?;
     let settings = BacktestSettings {
         origins: origins(args.from, args.to, args.every)?,
         horizons: horizons.clone(),
@@ -232,7 +232,7 @@ pub fn run(args: &BacktestArgs) -> Result<ExitCode, Error> {
     let parts_dir = args.out.join("regions");
     let mut jobs = batch::make_jobs(specs, &parts_dir);
     if let Some(shard) = args.shard {
-        jobs = shard.select(jobs);
+        jobs = shard.select(jobs).map_err(Error::Usage)?;
     }
     std::fs::create_dir_all(&parts_dir).map_err(|source| Error::Io {
         path: parts_dir.clone(),

@@ -22,8 +22,10 @@ pub struct BatchArgs {
     /// Fit every region of the data set.
     #[arg(long)]
     pub all: bool,
-    /// Regions to fit, comma-separated: "Italy,Spain,China/Hubei". A country
-    /// that only has provinces in the data means all of them.
+    /// Regions to fit, comma-separated: "Italy,Spain,China/Hubei",
+    /// "US/New York/*" (every county of a state; `*` matches any name at its
+    /// level). A country that only has provinces in the data means all of
+    /// them, a state that only has counties all of those.
     #[arg(long, value_name = "LIST")]
     pub countries: Option<String>,
     #[command(flatten)]
@@ -45,6 +47,11 @@ pub struct BatchArgs {
     /// slices with `seird-fit merge`.
     #[arg(long, value_name = "i/n")]
     pub shard: Option<Shard>,
+    /// Plots per region: `full` (forecast.png and thumb.svg), `thumb`
+    /// (thumb.svg only, about a fifth less CPU; draw one region's full plot
+    /// with `seird-fit --country ...` or rerun with --plots full), `none`.
+    #[arg(long, default_value = "thumb", value_name = "full|thumb|none")]
+    pub plots: report::Plots,
     /// No progress output (errors only).
     #[arg(long)]
     pub quiet: bool,
@@ -56,8 +63,7 @@ pub struct BatchArgs {
 pub fn select_regions(dataset: &Dataset, list: &str) -> Result<Vec<usize>, Error> {
     let keys: Vec<RegionKey> = dataset.regions.iter().map(|r| r.key.clone()).collect();
     select_keys(&keys, list).map_err(|name| {
-        let (country, province) = split_name(&name);
-        let why = match dataset.find(country, province) {
+        let why = match dataset.find(&name, None) {
             Err(e) => e.to_string(),
             Ok(_) => format!("unknown region '{name}'"),
         };
@@ -65,47 +71,50 @@ pub fn select_regions(dataset: &Dataset, list: &str) -> Result<Vec<usize>, Error
     })
 }
 
-/// `Country/Province` -> (country, Some(province)).
-fn split_name(name: &str) -> (&str, Option<&str>) {
-    match name.split_once('/') {
-        Some((c, p)) => (c.trim(), Some(p.trim())),
-        None => (name.trim(), None),
-    }
-}
-
 /// The matching behind [`select_regions`], on region keys alone; an unknown
 /// name comes back as `Err(name)`.
 ///
 /// Names are split at commas, but country names may hold commas themselves
 /// ("Korea, South"), so at each position the longest run of pieces that names
-/// a region wins. Names match case-insensitively. `Country/Province` picks a
-/// province; a country without a country-level row stands for all its
-/// provinces.
+/// a region wins. Names match case-insensitively. A name has up to three
+/// levels, `Country/Province/County`; `*` at a level matches every name
+/// there (`US/New York/*` is every county of New York, `US/*` every state).
+/// A name without `*` picks its region if the data has that very region;
+/// otherwise it stands for every region below it (a country without a
+/// country-level row means all its provinces, `US/New York` all its
+/// counties).
 pub fn select_keys(keys: &[RegionKey], list: &str) -> Result<Vec<usize>, String> {
     let eq = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
     let lookup = |name: &str| -> Vec<usize> {
-        let (country, province) = split_name(name);
-        let exact: Vec<usize> = keys
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| {
-                eq(&k.country, country)
-                    && match (&k.province, province) {
-                        (None, None) => true,
-                        (Some(p), Some(q)) => eq(p, q),
-                        _ => false,
-                    }
-            })
-            .map(|(i, _)| i)
-            .collect();
-        if !exact.is_empty() || province.is_some() {
-            return exact;
+        let parts: Vec<&str> = name.split('/').map(str::trim).collect();
+        if parts.len() > 3 {
+            return Vec::new();
         }
-        keys.iter()
-            .enumerate()
-            .filter(|(_, k)| eq(&k.country, country))
-            .map(|(i, _)| i)
-            .collect()
+        let below = |k: &RegionKey| {
+            k.levels()
+                .iter()
+                .zip(&parts)
+                .all(|(level, part)| match level {
+                    Some(l) => *part == "*" || eq(l, part),
+                    None => false,
+                })
+        };
+        let exact =
+            |k: &RegionKey| below(k) && k.levels()[parts.len()..].iter().all(Option::is_none);
+        let pick = |f: &dyn Fn(&RegionKey) -> bool| -> Vec<usize> {
+            keys.iter()
+                .enumerate()
+                .filter(|(_, k)| f(k))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        if !parts.contains(&"*") {
+            let hit = pick(&exact);
+            if !hit.is_empty() {
+                return hit;
+            }
+        }
+        pick(&below)
     };
     let pieces: Vec<&str> = list.split(',').collect();
     let mut out: Vec<usize> = Vec::new();
@@ -158,7 +167,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         .collect();
     let mut jobs = batch::make_jobs(specs, &args.out);
     if let Some(shard) = args.shard {
-        jobs = shard.select(jobs);
+        jobs = shard.select(jobs).map_err(Error::Usage)?;
     }
 
     std::fs::create_dir_all(&args.out).map_err(|source| Error::Io {
@@ -184,17 +193,20 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         jobs: args.jobs,
         resume: args.resume,
         progress,
+        plots: args.plots,
     };
     let forecast_opts = args.forecast.options();
     let fit_region = |job: &batch::Job| -> Result<fit::FitResult, String> {
         let series = &dataset.regions[job.index];
         let data = series.training_data(&window).map_err(|e| cause_chain(&e))?;
         let mut result = fit::fit(&data, &config).map_err(|e| cause_chain(&e))?;
+        result.region.fips = series.fips.clone();
         let (forecast, block) =
             crate::forecast::forecast_with_intervals(&data, &result, &forecast_opts)
                 .map_err(|e| cause_chain(&e))?;
         result.forecast = Some(block);
-        report::write_region(&job.dir, &data, &result, &forecast).map_err(|e| cause_chain(&e))?;
+        report::write_region_with(&job.dir, &data, &result, &forecast, args.plots, None)
+            .map_err(|e| cause_chain(&e))?;
         Ok(result)
     };
     let report = batch::run(jobs, &opts, fit_region)?;
@@ -237,10 +249,7 @@ mod tests {
     fn keys(names: &[(&str, Option<&str>)]) -> Vec<RegionKey> {
         names
             .iter()
-            .map(|(c, p)| RegionKey {
-                country: c.to_string(),
-                province: p.map(String::from),
-            })
+            .map(|(c, p)| RegionKey::new(c, *p, None))
             .collect()
     }
 
@@ -262,5 +271,31 @@ mod tests {
         assert_eq!(select_keys(&ks, "Italy,Atlantis").unwrap_err(), "Atlantis");
         assert_eq!(select_keys(&ks, "China/Tibet").unwrap_err(), "China/Tibet");
         assert_eq!(select_keys(&ks, " , ").unwrap_err(), ",");
+    }
+
+    #[test]
+    fn countries_list_reaches_counties_with_wildcards() {
+        let ks = vec![
+            RegionKey::new("US", Some("New York"), Some("Kings")),
+            RegionKey::new("US", Some("New York"), Some("Queens")),
+            RegionKey::new("US", Some("Alabama"), Some("Autauga")),
+            RegionKey::new("US", Some("Guam"), None),
+            RegionKey::new("Italy", None, None),
+        ];
+        assert_eq!(select_keys(&ks, "US/New York/*").unwrap(), [0, 1]);
+        assert_eq!(select_keys(&ks, "us/new york").unwrap(), [0, 1]);
+        assert_eq!(
+            select_keys(&ks, "US/New York/Queens,Italy").unwrap(),
+            [1, 4]
+        );
+        assert_eq!(select_keys(&ks, "US/*/Autauga").unwrap(), [2]);
+        assert_eq!(select_keys(&ks, "US/*").unwrap(), [0, 1, 2, 3]);
+        assert_eq!(select_keys(&ks, "US/Guam").unwrap(), [3]);
+        assert_eq!(select_keys(&ks, "*").unwrap(), [0, 1, 2, 3, 4]);
+        assert_eq!(
+            select_keys(&ks, "US/New York/Bronx").unwrap_err(),
+            "US/New York/Bronx"
+        );
+        assert_eq!(select_keys(&ks, "Italy/*").unwrap_err(), "Italy/*");
     }
 }

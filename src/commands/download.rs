@@ -17,7 +17,7 @@ pub struct DownloadArgs {
     pub out: PathBuf,
     /// Which data set: the JHU CSSE global time series with the lookup
     /// table, or the OWID file.
-    #[arg(long, value_enum, default_value_t = Source::Jhu)]
+    #[arg(long, value_parser = super::choice(&Source::ALL, Source::name), default_value = "jhu")]
     pub source: Source,
     /// Base URL to fetch from instead of the source's own (a mirror, or a
     /// local server in tests). File paths below it are those of the source's

@@ -20,6 +20,10 @@ pub struct FitArgs {
     /// Province or state within the country.
     #[arg(long)]
     pub province: Option<String>,
+    /// County within the province or state (JHU US `Admin2`, e.g. Kings);
+    /// `Country/Province/County` in --country also works.
+    #[arg(long)]
+    pub county: Option<String>,
     #[command(flatten)]
     pub data: DataArgs,
     #[command(flatten)]
@@ -47,22 +51,35 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
     };
     let config = args.settings.resolve()?;
     let dataset = data::load(&args.data.data, &args.data.load_options())?;
-    let series = dataset.find(country, args.province.as_deref())?;
+    let series = dataset.find_region(country, args.province.as_deref(), args.county.as_deref())?;
     let training = series.training_data(&args.settings.window(&config, &args.data))?;
     let mut result = fit::fit(&training, &config)?;
+    result.region.fips = series.fips.clone();
     let (forecast, block) =
         crate::forecast::forecast_with_intervals(&training, &result, &args.forecast.options())?;
     result.forecast = Some(block);
     let dir = args.out.join(training.key.slug());
-    report::write_region(&dir, &training, &result, &forecast)?;
+    let extra: Vec<&std::path::Path> = args.data.population.iter().map(|p| p.as_path()).collect();
+    let provenance = report::provenance::Provenance::collect(&args.data.data, &extra)?;
+    let files = report::write_region_with(
+        &dir,
+        &training,
+        &result,
+        &forecast,
+        report::Plots::Full,
+        Some(&provenance),
+    )?;
     if args.json {
-        let json = serde_json::to_string_pretty(&result)
-            .map_err(|e| Error::Report(format!("fit.json: {e}")))?;
-        println!("{json}");
+        // The file just written, provenance and all.
+        let json = std::fs::read_to_string(&files.fit_json).map_err(|source| Error::Io {
+            path: files.fit_json.clone(),
+            source,
+        })?;
+        println!("{}", json.trim_end());
     } else if !args.quiet {
         println!("{}", report::summary_text(&result, &forecast));
         println!(
-            "Wrote {}/{{fit.json,forecast.csv,forecast.png,report.md}}",
+            "Wrote {}/{{fit.json,forecast.csv,forecast.png,report.md,report.html}}",
             dir.display()
         );
     }

@@ -18,6 +18,27 @@ use crate::data::{DeclinePolicy, WindowOptions};
 use crate::error::Error;
 use crate::fit::{FitConfig, GradientMethod};
 
+/// A clap value parser for a library enum: its names as the possible values
+/// (listed by `--help`), parsed back into the enum. The library enums know
+/// nothing of clap; the command line maps them here.
+pub fn choice<T>(
+    all: &'static [T],
+    name: fn(T) -> &'static str,
+) -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: Copy + Send + Sync + 'static,
+{
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(all.iter().map(|&v| name(v))).try_map(
+        move |s: String| {
+            all.iter()
+                .copied()
+                .find(|&v| name(v) == s)
+                .ok_or_else(|| format!("unknown value '{s}'"))
+        },
+    )
+}
+
 /// Where the data comes from; shared by `fit`, `regions` and `batch`.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
@@ -33,6 +54,10 @@ pub struct DataArgs {
     /// The counts are daily (incident); sum them into cumulative series.
     #[arg(long)]
     pub incident: bool,
+    /// Sum regions to one level: `state` (a state's counties, JHU US) or
+    /// `country` (all of a country's provinces and counties).
+    #[arg(long, value_name = "state|country")]
+    pub aggregate: Option<crate::data::Aggregate>,
 }
 
 impl DataArgs {
@@ -41,6 +66,7 @@ impl DataArgs {
         crate::data::LoadOptions {
             population_file: self.population.clone(),
             incident: self.incident,
+            aggregate: self.aggregate,
         }
     }
 }
@@ -65,10 +91,10 @@ pub struct FitSettingsArgs {
     #[arg(long)]
     pub cases_only: bool,
     /// How the loss gradient is computed [default: the config's, sensitivity].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = choice(&GradientMethod::ALL, GradientMethod::name))]
     pub gradient: Option<GradientMethod>,
     /// Policy for cumulative counts that go down [default: the config's, keep].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = choice(&DeclinePolicy::ALL, DeclinePolicy::name))]
     pub decline_policy: Option<DeclinePolicy>,
 }
 
@@ -89,7 +115,7 @@ impl FitSettingsArgs {
         if let Some(p) = self.decline_policy {
             c.decline_policy = p;
         }
-        crate::config::validate(&c, "command line")?;
+        c.validate("command line")?;
         Ok(c)
     }
 

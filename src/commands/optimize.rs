@@ -27,10 +27,9 @@ use plotters::prelude::*;
 use super::DataArgs;
 use crate::data;
 use crate::error::{Error, FitError};
+use crate::fit::problem::{by_name, names, SeirdProblem};
 use crate::optim::numerics::condition_number;
-use crate::optim::problems::{
-    by_name, distance_to_minimum, DynProblem, ProblemOptions, SeirdProblem, TestProblem, NAMES,
-};
+use crate::optim::problems::{distance_to_minimum, DynProblem, ProblemOptions, TestProblem};
 use crate::optim::{
     AdaDelta, AdaGrad, Adam, Armijo, Bounds, GradientDescent, Momentum, Nesterov, Newton,
     OptimError, RMSprop, LBFGSB, SGD,
@@ -564,12 +563,13 @@ pub fn run(args: &OptimizeArgs) -> Result<ExitCode, Error> {
     let source = Source::new(args, &args.problem)?;
     let p = source.make(args)?;
     let spec = spec_for(args, &args.solver, p.as_ref())?;
-    // Warn about ill-conditioning at the start point (small problems only:
-    // the estimate needs the dense Hessian).
-    let warning = if p.dim() <= 200 {
+    // Warn about the Hessian at the start point for Newton, the one solver
+    // that uses it (small problems only: the estimate needs the dense
+    // Hessian). First-order runs never form it, so they get no such note.
+    let warning = if args.solver == "newton" && p.dim() <= 200 {
         DynProblem(source.make(args)?)
             .hessian_at(&spec.x0)
-            .and_then(|h| condition_number(&h).warning)
+            .and_then(|h| condition_number(&h).ok()?.warning)
     } else {
         None
     };
@@ -650,7 +650,7 @@ fn write_trace(path: &Path, o: &Outcome) -> Result<(), Error> {
 
 fn compare(args: &OptimizeArgs) -> Result<ExitCode, Error> {
     let problems: Vec<String> = if args.problem.eq_ignore_ascii_case("all") {
-        NAMES.iter().map(|s| s.to_string()).collect()
+        names().iter().map(|s| s.to_string()).collect()
     } else {
         vec![args.problem.clone()]
     };

@@ -25,7 +25,7 @@ pub struct RegionsArgs {
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub end: Option<NaiveDate>,
     /// Policy for cumulative counts that go down (it can move the first case).
-    #[arg(long, value_enum, default_value_t = DeclinePolicy::Keep)]
+    #[arg(long, value_parser = super::choice(&DeclinePolicy::ALL, DeclinePolicy::name), default_value = "keep")]
     pub decline_policy: DeclinePolicy,
     /// Print JSON instead of a table.
     #[arg(long, conflicts_with = "csv")]
@@ -38,12 +38,16 @@ pub struct RegionsArgs {
 /// One line of the listing; also the JSON object and CSV row.
 #[derive(Debug, Clone, Serialize)]
 pub struct RegionRow {
-    /// `Country` or `Country/Province`.
+    /// `Country`, `Country/Province` or `Country/Province/County`.
     pub region: String,
     /// Country as the data spells it.
     pub country: String,
     /// Province or state, if any.
     pub province: Option<String>,
+    /// County (JHU US `Admin2`), if any.
+    pub county: Option<String>,
+    /// The county's FIPS code, if the data has one.
+    pub fips: Option<String>,
     /// Population, when known.
     pub population: Option<f64>,
     /// First day with confirmed cases > 0, as reported.
@@ -75,6 +79,8 @@ impl RegionRow {
             region: r.key.display_name(),
             country: r.key.country.clone(),
             province: r.key.province.clone(),
+            county: r.key.county.clone(),
+            fips: r.fips.clone(),
             population: window.population_override.or(r.population),
             first_case: r.first_case_date(),
             first_date: r.dates.first().copied(),

@@ -2,7 +2,6 @@
 //! Kaggle layout, with a one-row population table beside it and the true
 //! parameters on record, so fits can be checked against the truth offline.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -30,13 +29,13 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "NAME=VALUE,...")]
     pub params: Option<String>,
     /// Population.
-    #[arg(long, default_value_t = 5_000_000.0)]
+    #[arg(long, default_value_t = crate::model::demo::DEMO_POPULATION)]
     pub population: f64,
     /// Confirmed cases on the first day.
-    #[arg(long, default_value_t = 20.0)]
+    #[arg(long, default_value_t = crate::model::demo::DEMO_C0)]
     pub c0: f64,
     /// Number of days.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = crate::model::demo::DEMO_DAYS)]
     pub days: usize,
     /// First date.
     #[arg(long, default_value = "2020-03-01", value_name = "YYYY-MM-DD")]
@@ -49,16 +48,7 @@ pub struct SimulateArgs {
     pub seed: u64,
 }
 
-/// The demo's true parameters.
-pub const DEMO_TRUTH: Params = Params {
-    r_0: 3.2,
-    theta: 0.03,
-    k: 2.5,
-    l: 40.0,
-    r_t: 0.7,
-    d_rec: 9.0,
-    d_inc: 5.2,
-};
+pub use crate::model::DEMO_TRUTH;
 
 #[derive(Serialize)]
 struct Truth<'a> {
@@ -96,7 +86,7 @@ pub fn parse_params(text: &str, base: Params) -> Result<Params, Error> {
             .filter(|v| v.is_finite())
             .ok_or_else(|| Error::Usage(format!("--params: '{value}' is not a number")))?;
     }
-    Ok(Params::from_slice(&p))
+    Ok(Params::from_array(p))
 }
 
 /// Adds seeded multiplicative noise to the daily increments of a
@@ -151,24 +141,68 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode, Error> {
     let cases = noisy_cumulative(&tr.cases(), args.noise, &mut rng);
     let deaths = noisy_cumulative(&tr.deaths(), args.noise, &mut rng);
 
-    let mut csv = String::from("Id,Province_State,Country_Region,Date,ConfirmedCases,Fatalities\n");
+    // csv::Writer quotes what needs quoting: a country such as
+    // "Korea, South" must come back as one field.
+    let csv_err = |e: csv::Error| Error::Report(format!("cannot write the simulated CSV: {e}"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "Id",
+        "Province_State",
+        "Country_Region",
+        "Date",
+        "ConfirmedCases",
+        "Fatalities",
+    ])
+    .map_err(csv_err)?;
     for d in 0..args.days {
         let date = args.start_date + chrono::Duration::days(d as i64);
-        let _ = writeln!(
-            csv,
-            "{},,{},{date},{},{}",
-            d + 1,
-            args.country,
-            cases[d],
-            deaths[d]
-        );
+        w.write_record([
+            (d + 1).to_string(),
+            String::new(),
+            args.country.clone(),
+            date.to_string(),
+            cases[d].to_string(),
+            deaths[d].to_string(),
+        ])
+        .map_err(csv_err)?;
     }
-    let lookup = format!(
-        "UID,iso2,iso3,code3,FIPS,Admin2,Province_State,Country_Region,Lat,Long_,Combined_Key,Population\n\
-         999001,XX,XXX,999,,,,{c},0,0,{c},{p}\n",
-        c = args.country,
-        p = args.population
-    );
+    let csv = w
+        .into_inner()
+        .map_err(|e| Error::Report(format!("cannot write the simulated CSV: {e}")))?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "UID",
+        "iso2",
+        "iso3",
+        "code3",
+        "FIPS",
+        "Admin2",
+        "Province_State",
+        "Country_Region",
+        "Lat",
+        "Long_",
+        "Combined_Key",
+        "Population",
+    ])
+    .map_err(csv_err)?;
+    w.write_record([
+        "999001",
+        "XX",
+        "XXX",
+        "999",
+        "",
+        "",
+        "",
+        &args.country,
+        "0",
+        "0",
+        &args.country,
+        &args.population.to_string(),
+    ])
+    .map_err(csv_err)?;
+    let lookup = w
+        .into_inner()
+        .map_err(|e| Error::Report(format!("cannot write the simulated lookup table: {e}")))?;
     let truth = Truth {
         country: &args.country,
         params,
@@ -180,11 +214,8 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode, Error> {
         seed: args.seed,
     };
     let truth = serde_json::to_string_pretty(&truth).map_err(|e| Error::Report(e.to_string()))?;
-    write_atomic(&args.out.join("train.csv"), csv.as_bytes())?;
-    write_atomic(
-        &args.out.join("UID_ISO_FIPS_LookUp_Table.csv"),
-        lookup.as_bytes(),
-    )?;
+    write_atomic(&args.out.join("train.csv"), &csv)?;
+    write_atomic(&args.out.join("UID_ISO_FIPS_LookUp_Table.csv"), &lookup)?;
     write_atomic(&args.out.join("truth.json"), truth.as_bytes())?;
     println!(
         "Wrote {} days of '{}' (population {}, {}) to {}/{{train.csv,UID_ISO_FIPS_LookUp_Table.csv,truth.json}}",

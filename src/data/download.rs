@@ -15,7 +15,7 @@ use super::{table, Layout};
 use crate::error::DataError;
 
 /// Where a data set can be downloaded from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     /// JHU CSSE COVID-19 repository: global confirmed and deaths time series
     /// (wide layout) and the UID lookup table with populations.
@@ -36,6 +36,17 @@ pub struct RemoteFile {
 }
 
 impl Source {
+    /// Every source, in the order the command line lists them.
+    pub const ALL: [Source; 2] = [Source::Jhu, Source::Owid];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Jhu => "jhu",
+            Source::Owid => "owid",
+        }
+    }
+
     /// The default base URL (the repository's raw files).
     pub fn base_url(self) -> &'static str {
         match self {

@@ -28,7 +28,7 @@
 use serde::{Deserialize, Serialize};
 
 /// How to treat cumulative series that go down (reporting corrections).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeclinePolicy {
     /// Keep the numbers as reported (what the prior art does).
@@ -42,13 +42,27 @@ pub enum DeclinePolicy {
     Redistribute,
 }
 
-impl std::fmt::Display for DeclinePolicy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl DeclinePolicy {
+    /// Every policy, in the order the command line lists them.
+    pub const ALL: [DeclinePolicy; 3] = [
+        DeclinePolicy::Keep,
+        DeclinePolicy::RunningMax,
+        DeclinePolicy::Redistribute,
+    ];
+
+    /// The name used in configs, on the command line and in fit.json.
+    pub fn name(self) -> &'static str {
+        match self {
             DeclinePolicy::Keep => "keep",
             DeclinePolicy::RunningMax => "running-max",
             DeclinePolicy::Redistribute => "redistribute",
-        })
+        }
+    }
+}
+
+impl std::fmt::Display for DeclinePolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -56,7 +56,10 @@ impl Series {
     /// The path of the other file of the pair, beside `path`.
     pub fn partner(self, path: &Path) -> Option<std::path::PathBuf> {
         let name = path.file_name()?.to_string_lossy().to_string();
-        let lower = name.to_lowercase();
+        // ASCII lowercasing keeps every byte where it is, so an index found
+        // in `lower` is an index into `name` (full Unicode lowercasing can
+        // change the length, e.g. 'İ' becomes two characters).
+        let lower = name.to_ascii_lowercase();
         let (from, to) = match self {
             Series::Confirmed => ("confirmed", "deaths"),
             Series::Deaths => ("deaths", "confirmed"),
@@ -157,6 +160,7 @@ fn read_one(
         let key = RegionKey {
             country: c.to_string(),
             province: table::optional_name(rec.get(province).unwrap_or("")),
+            county: None,
         };
         for &(i, day) in &dates {
             let cell = Cell::of(path, &rec, i, &raw[i]);
@@ -177,4 +181,25 @@ fn read_one(
     let mut days: Vec<_> = dates.into_iter().map(|(_, d)| d).collect();
     days.sort();
     Ok((keys, days))
+}
+
+#[cfg(test)]
+mod partner_tests {
+    use super::*;
+
+    #[test]
+    fn partner_of_a_name_whose_lowercase_is_longer() {
+        // 'İ' (2 bytes) lowercases to "i̇" (3 bytes): a byte index taken from
+        // the Unicode-lowercased copy pointed one byte too far.
+        let p = Path::new("/d/İstanbul_Confirmed.csv");
+        assert_eq!(
+            Series::Confirmed.partner(p).unwrap(),
+            Path::new("/d/İstanbul_deaths.csv")
+        );
+        let p = Path::new("/d/ǅ_deaths_x.csv");
+        assert_eq!(
+            Series::Deaths.partner(p).unwrap(),
+            Path::new("/d/ǅ_confirmed_x.csv")
+        );
+    }
 }

@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::DataError;
 
+pub mod aggregate;
 pub mod download;
 pub mod hygiene;
+pub mod jhu_us;
 pub mod jhu_wide;
 pub mod kaggle;
 pub mod long;
@@ -21,35 +23,62 @@ pub mod plain;
 pub mod population;
 mod table;
 
+pub use aggregate::{aggregate, Aggregate};
 pub use hygiene::{apply_decline_policy, count_decline_days, DeclinePolicy};
 
-/// A region: a country, optionally a province or state within it.
+/// A region: a country, optionally a province or state within it, and
+/// optionally a county (JHU's `Admin2`) within that.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RegionKey {
     /// Country or region name as the data spells it, e.g. `Korea, South`.
     pub country: String,
     /// Province or state; `None` for a whole country.
     pub province: Option<String>,
+    /// County or county-like unit (`Admin2` of the JHU US files); `None`
+    /// for a whole province or country. Absent in keys written before
+    /// counties existed, hence the default.
+    #[serde(default)]
+    pub county: Option<String>,
 }
 
 impl RegionKey {
     /// A whole country.
     pub fn country(name: &str) -> Self {
+        Self::new(name, None, None)
+    }
+
+    /// A region at any level: country, optional province, optional county.
+    pub fn new(country: &str, province: Option<&str>, county: Option<&str>) -> Self {
         Self {
-            country: name.to_string(),
-            province: None,
+            country: country.to_string(),
+            province: province.map(str::to_string),
+            county: county.map(str::to_string),
         }
     }
 
-    /// `Country` or `Country/Province`, as users type it.
+    /// `Country`, `Country/Province` or `Country/Province/County`, as users
+    /// type it. A county without a province (not in any real data set) is
+    /// `Country//County`, so the levels stay unambiguous.
     pub fn display_name(&self) -> String {
-        match &self.province {
-            Some(p) => format!("{}/{}", self.country, p),
-            None => self.country.clone(),
+        match (&self.province, &self.county) {
+            (Some(p), Some(c)) => format!("{}/{}/{}", self.country, p, c),
+            (None, Some(c)) => format!("{}//{}", self.country, c),
+            (Some(p), None) => format!("{}/{}", self.country, p),
+            (None, None) => self.country.clone(),
         }
     }
 
-    /// A file-system-safe slug, e.g. `korea-south` or `china-hubei`.
+    /// The names from the country down, e.g. `["US", "New York", "Kings"]`.
+    pub fn levels(&self) -> Vec<Option<&str>> {
+        vec![
+            Some(self.country.as_str()),
+            self.province.as_deref(),
+            self.county.as_deref(),
+        ]
+    }
+
+    /// A file-system-safe slug, e.g. `korea-south`, `china-hubei` or
+    /// `us-new-york-kings`.
     pub fn slug(&self) -> String {
         let mut out = String::new();
         for c in self.display_name().chars() {
@@ -88,6 +117,8 @@ pub struct RegionSeries {
     pub deaths: Vec<f64>,
     /// Population, when known.
     pub population: Option<f64>,
+    /// The county's 5-digit FIPS code, when the data has one (JHU US).
+    pub fips: Option<String>,
 }
 
 /// The days a fit is trained on, after the window and hygiene policy.
@@ -255,6 +286,9 @@ pub enum Layout {
     Kaggle,
     /// JHU CSSE wide time series (confirmed + deaths files).
     JhuWide,
+    /// JHU CSSE US county time series (confirmed + deaths files, the deaths
+    /// file with a `Population` column).
+    JhuUs,
     /// Long layout of whole countries: `Date,Country,Confirmed,Recovered,Deaths`.
     LongCountries,
     /// Long layout with provinces: `Date,Country/Region,Province/State,Confirmed,Recovered,Deaths`.
@@ -269,9 +303,10 @@ impl Layout {
     /// Every layout, in the order detection tries them (most specific
     /// header first, so e.g. `Country/Region` with date columns is the wide
     /// layout before the long one is considered).
-    pub const ALL: [Layout; 6] = [
+    pub const ALL: [Layout; 7] = [
         Layout::Kaggle,
         Layout::JhuWide,
+        Layout::JhuUs,
         Layout::LongCombined,
         Layout::LongCountries,
         Layout::Owid,
@@ -283,6 +318,7 @@ impl Layout {
         match self {
             Layout::Kaggle => kaggle::NAME,
             Layout::JhuWide => jhu_wide::NAME,
+            Layout::JhuUs => jhu_us::NAME,
             Layout::LongCountries => long::countries::NAME,
             Layout::LongCombined => long::combined::NAME,
             Layout::Owid => owid::NAME,
@@ -295,6 +331,7 @@ impl Layout {
         match self {
             Layout::Kaggle => kaggle::HEADER,
             Layout::JhuWide => jhu_wide::HEADER,
+            Layout::JhuUs => jhu_us::HEADER,
             Layout::LongCountries => long::countries::HEADER,
             Layout::LongCombined => long::combined::HEADER,
             Layout::Owid => owid::HEADER,
@@ -312,6 +349,7 @@ impl Layout {
         Layout::ALL.into_iter().find(|l| match l {
             Layout::Kaggle => kaggle::detect(&h),
             Layout::JhuWide => jhu_wide::detect(&h),
+            Layout::JhuUs => jhu_us::detect(&h),
             Layout::LongCombined => long::combined::detect(&h),
             Layout::LongCountries => long::countries::detect(&h),
             Layout::Owid => owid::detect(&h),
@@ -369,13 +407,17 @@ pub struct LoadOptions {
     /// series. Negative daily numbers (corrections) are then allowed as long
     /// as the totals stay non-negative.
     pub incident: bool,
+    /// Sum the regions to this level after reading (and after attaching
+    /// populations), see [`aggregate`].
+    pub aggregate: Option<Aggregate>,
 }
 
 /// Reads a data set from a file or directory, detecting its layout from the
 /// header.
 ///
 /// A directory is searched for the JHU pair
-/// (`time_series_covid19_confirmed_global.csv` and its deaths file), else for
+/// (`time_series_covid19_confirmed_global.csv` and its deaths file, or the
+/// US pair `time_series_covid19_confirmed_US.csv`), else for
 /// its only `*.csv` data file (or `train.csv` among several). Given one file
 /// of the JHU pair, the other is taken from beside it. Populations come from
 /// `opts.population_file`, else from a lookup table found beside the data
@@ -428,7 +470,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
         Layout::LongCombined => long::combined::read(open(&file)?, &file, incident)?,
         Layout::Owid => owid::read(open(&file)?, &file, incident)?,
         Layout::Plain => plain::read(open(&file)?, &file, incident)?,
-        Layout::JhuWide => {
+        Layout::JhuWide | Layout::JhuUs => {
             let which = jhu_wide::Series::from_path(&file).ok_or_else(|| {
                 DataError::Inconsistent {
                     path: file.clone(),
@@ -445,14 +487,19 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
                 jhu_wide::Series::Confirmed => (file.clone(), other),
                 jhu_wide::Series::Deaths => (other, file.clone()),
             };
-            jhu_wide::read(open(&c)?, &c, open(&d)?, &d, incident)?
+            if layout == Layout::JhuUs {
+                jhu_us::read(open(&c)?, &c, open(&d)?, &d, incident)?
+            } else {
+                jhu_wide::read(open(&c)?, &c, open(&d)?, &d, incident)?
+            }
         }
     };
     let lookup = match &opts.population_file {
         Some(p) => Some(p.clone()),
         // OWID and plain files name regions their own way; a table found by
         // chance beside them would not match, so only an explicit one is used.
-        None if matches!(layout, Layout::Owid | Layout::Plain) => None,
+        // The JHU US files carry their own populations.
+        None if matches!(layout, Layout::Owid | Layout::Plain | Layout::JhuUs) => None,
         None => population::search_paths(&dir)
             .into_iter()
             .find(|p| p.is_file()),
@@ -465,9 +512,12 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
             }
             PopulationSource::LookupTable(p)
         }
-        None if layout == Layout::Owid => PopulationSource::InData,
+        None if matches!(layout, Layout::Owid | Layout::JhuUs) => PopulationSource::InData,
         None => PopulationSource::None,
     };
+    if let Some(level) = opts.aggregate {
+        regions = aggregate::aggregate(regions, level);
+    }
     Ok(Dataset {
         path: path.to_path_buf(),
         layout,
@@ -479,9 +529,11 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
 /// The data file of a directory: the JHU pair's confirmed file, else the
 /// only `*.csv` that is not a lookup table, else `train.csv` among several.
 fn data_file_in(dir: &Path) -> Result<PathBuf, DataError> {
-    let jhu = dir.join(jhu_wide::CONFIRMED_FILE);
-    if jhu.is_file() {
-        return Ok(jhu);
+    for name in [jhu_wide::CONFIRMED_FILE, jhu_us::CONFIRMED_FILE] {
+        let jhu = dir.join(name);
+        if jhu.is_file() {
+            return Ok(jhu);
+        }
     }
     let entries = std::fs::read_dir(dir).map_err(|source| DataError::Io {
         path: dir.to_path_buf(),
@@ -531,36 +583,52 @@ fn data_file_in(dir: &Path) -> Result<PathBuf, DataError> {
 
 impl Dataset {
     /// Finds a region by country and optional province, case-insensitively.
-    /// `Country/Province` is accepted as a single `country` name too. An
-    /// unknown name gets the closest names as suggestions.
+    /// `Country/Province` (or `Country/Province/County`) is accepted as a
+    /// single `country` name too. An unknown name gets the closest names as
+    /// suggestions.
     pub fn find(&self, country: &str, province: Option<&str>) -> Result<&RegionSeries, DataError> {
+        self.find_region(country, province, None)
+    }
+
+    /// Like [`Dataset::find`], down to a county (`Admin2` of the JHU US
+    /// files): `find_region("US", Some("New York"), Some("Kings"))`.
+    pub fn find_region(
+        &self,
+        country: &str,
+        province: Option<&str>,
+        county: Option<&str>,
+    ) -> Result<&RegionSeries, DataError> {
         let country = country.trim();
-        let province = province.map(str::trim).filter(|p| !p.is_empty());
+        fn clean(s: Option<&str>) -> Option<&str> {
+            s.map(str::trim).filter(|p| !p.is_empty())
+        }
+        let (province, county) = (clean(province), clean(county));
         let eq = |a: &str, b: &str| a.to_lowercase() == b.to_lowercase();
-        let lookup = |c: &str, p: Option<&str>| {
+        let same = |a: &Option<String>, b: Option<&str>| match (a, b) {
+            (None, None) => true,
+            (Some(a), Some(b)) => eq(a, b),
+            _ => false,
+        };
+        let lookup = |c: &str, p: Option<&str>, k: Option<&str>| {
             self.regions.iter().find(|r| {
-                eq(&r.key.country, c)
-                    && match (&r.key.province, p) {
-                        (None, None) => true,
-                        (Some(a), Some(b)) => eq(a, b),
-                        _ => false,
-                    }
+                eq(&r.key.country, c) && same(&r.key.province, p) && same(&r.key.county, k)
             })
         };
-        if let Some(r) = lookup(country, province) {
+        if let Some(r) = lookup(country, province, county) {
             return Ok(r);
         }
-        if province.is_none() {
-            if let Some((c, p)) = country.split_once('/') {
-                if let Some(r) = lookup(c.trim(), Some(p.trim())) {
-                    return Ok(r);
-                }
+        if province.is_none() && county.is_none() {
+            let parts: Vec<&str> = country.split('/').map(str::trim).collect();
+            let hit = match parts.as_slice() {
+                [c, p] => lookup(c, Some(p), None),
+                [c, p, k] => lookup(c, clean(Some(p)), Some(k)),
+                _ => None,
+            };
+            if let Some(r) = hit {
+                return Ok(r);
             }
         }
-        let name = match province {
-            Some(p) => format!("{country}/{p}"),
-            None => country.to_string(),
-        };
+        let name = RegionKey::new(country, province, county).display_name();
         Err(DataError::UnknownRegion {
             suggestions: self.closest_names(&name, 3),
             name,
@@ -583,8 +651,8 @@ impl Dataset {
                 let mut score = strsim::jaro_winkler(&q, &d);
                 // Also compare with the country alone and the province alone,
                 // so "hubei" finds "China/Hubei".
-                if let Some(p) = &r.key.province {
-                    score = score.max(strsim::jaro_winkler(&q, &p.to_lowercase()));
+                for level in [&r.key.province, &r.key.county].into_iter().flatten() {
+                    score = score.max(strsim::jaro_winkler(&q, &level.to_lowercase()));
                 }
                 if d.split(|c: char| !c.is_alphanumeric())
                     .any(|w| !w.is_empty() && w.starts_with(&q))
@@ -614,6 +682,7 @@ mod tests {
             cases: cases.to_vec(),
             deaths: deaths.to_vec(),
             population: Some(1e6),
+            fips: None,
         }
     }
 
@@ -672,10 +741,12 @@ mod tests {
     #[test]
     fn slugs_are_file_system_safe() {
         assert_eq!(RegionKey::country("Korea, South").slug(), "korea-south");
-        let k = RegionKey {
-            country: "China".into(),
-            province: Some("Hubei".into()),
-        };
-        assert_eq!(k.slug(), "china-hubei");
+        assert_eq!(
+            RegionKey::new("China", Some("Hubei"), None).slug(),
+            "china-hubei"
+        );
+        let kings = RegionKey::new("US", Some("New York"), Some("Kings"));
+        assert_eq!(kings.slug(), "us-new-york-kings");
+        assert_eq!(kings.display_name(), "US/New York/Kings");
     }
 }

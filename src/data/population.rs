@@ -1,6 +1,6 @@
 //! Populations from the JHU `UID_ISO_FIPS_LookUp_Table.csv`: the rows with an
 //! empty `Admin2` are countries (empty `Province_State`) and provinces or
-//! states. Rows with an empty `Population` (cruise ships, repatriation
+//! states; the others are US counties (and similar units elsewhere). Rows with an empty `Population` (cruise ships, repatriation
 //! rows) give no population: we never guess one.
 
 use std::collections::HashMap;
@@ -17,17 +17,21 @@ pub const LOOKUP_FILE: &str = "UID_ISO_FIPS_LookUp_Table.csv";
 /// Populations by region, as read from a lookup table.
 #[derive(Debug, Clone, Default)]
 pub struct Populations {
-    by_key: HashMap<(String, Option<String>), f64>,
+    by_key: HashMap<LookupKey, f64>,
 }
 
 /// The lookup key: names compared case-insensitively, since sources differ
 /// in capitalisation now and then.
-fn lookup_key(key: &RegionKey) -> (String, Option<String>) {
+fn lookup_key(key: &RegionKey) -> LookupKey {
     (
         key.country.to_lowercase(),
         key.province.as_ref().map(|p| p.to_lowercase()),
+        key.county.as_ref().map(|c| c.to_lowercase()),
     )
 }
+
+/// Country, province and county, lower case.
+type LookupKey = (String, Option<String>, Option<String>);
 
 impl Populations {
     /// The population of a region, if the table has a non-empty one.
@@ -60,9 +64,6 @@ pub fn read(r: impl Read, path: &Path) -> Result<Populations, DataError> {
         .read_record(&mut rec)
         .map_err(|e| table::csv_error(path, e))?
     {
-        if !rec.get(admin2).unwrap_or("").trim().is_empty() {
-            continue;
-        }
         let Some(p) = Cell::of(path, &rec, population, "Population").count(false)? else {
             continue;
         };
@@ -72,6 +73,7 @@ pub fn read(r: impl Read, path: &Path) -> Result<Populations, DataError> {
         let key = RegionKey {
             country: rec.get(country).unwrap_or("").trim().to_string(),
             province: table::optional_name(rec.get(province).unwrap_or("")),
+            county: table::optional_name(rec.get(admin2).unwrap_or("")),
         };
         // The first row of a region wins; later duplicates are ignored.
         out.by_key.entry(lookup_key(&key)).or_insert(p);

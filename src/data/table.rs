@@ -355,6 +355,7 @@ impl Collector {
                 cases,
                 deaths,
                 population,
+                fips: None,
             });
         }
         Ok(out)
@@ -429,6 +430,7 @@ pub(crate) fn read_long(
                 key = RegionKey {
                     country: c.to_string(),
                     province: p,
+                    county: None,
                 };
             }
         }

@@ -18,23 +18,29 @@ pub fn recency_weights(window: usize, n: usize) -> Vec<f64> {
 }
 
 /// Weighted MSLE of the last `weights.len()` entries of `observed` and
-/// `predicted` (predictions below 0 count as 0).
-pub fn weighted_msle(observed: &[f64], predicted: &[f64], weights: &[f64]) -> f64 {
+/// `predicted` (predictions below 0 count as 0); `None` when either series
+/// is shorter than the weights or there is no weight.
+pub fn weighted_msle(observed: &[f64], predicted: &[f64], weights: &[f64]) -> Option<f64> {
     let m = weights.len();
+    if m == 0 || observed.len() < m || predicted.len() < m {
+        return None;
+    }
     let (obs, pred) = (
         &observed[observed.len() - m..],
         &predicted[predicted.len() - m..],
     );
     let total: f64 = weights.iter().sum();
-    weights
-        .iter()
-        .zip(obs.iter().zip(pred))
-        .map(|(w, (y, p))| {
-            let e = y.ln_1p() - p.max(0.0).ln_1p();
-            w * e * e
-        })
-        .sum::<f64>()
-        / total
+    Some(
+        weights
+            .iter()
+            .zip(obs.iter().zip(pred))
+            .map(|(w, (y, p))| {
+                let e = y.ln_1p() - p.max(0.0).ln_1p();
+                w * e * e
+            })
+            .sum::<f64>()
+            / total,
+    )
 }
 
 /// The loss and its two parts.
@@ -246,14 +252,14 @@ mod tests {
         let w = recency_weights(20, 3);
         let expected = (1.0 / 3.0 * 1.0 + 0.5 * 4.0 + 0.0) / (1.0 / 3.0 + 0.5 + 1.0);
         assert_relative_eq!(
-            weighted_msle(&obs, &pred, &w),
+            weighted_msle(&obs, &pred, &w).unwrap(),
             expected,
             max_relative = 1e-14
         );
         // Negative predictions are clipped to 0.
         let clipped = [-3.0, e * e - 1.0, 5.0];
         assert_relative_eq!(
-            weighted_msle(&obs, &clipped, &w),
+            weighted_msle(&obs, &clipped, &w).unwrap(),
             expected,
             max_relative = 1e-14
         );
@@ -264,7 +270,9 @@ mod tests {
         let obs = [100.0, 1.0, 2.0];
         let pred = [0.0, 1.0, 2.0];
         let w = recency_weights(2, 3);
-        assert_eq!(weighted_msle(&obs, &pred, &w), 0.0);
+        assert_eq!(weighted_msle(&obs, &pred, &w), Some(0.0));
+        assert_eq!(weighted_msle(&obs[..1], &pred, &w), None);
+        assert_eq!(weighted_msle(&obs, &pred, &[]), None);
     }
 
     /// A made-up trajectory with made-up sensitivities (some predictions
@@ -348,8 +356,8 @@ mod tests {
             // The reference: whole series through weighted_msle and its gradient.
             let w = recency_weights(config.window, n);
             let (msle_cases, msle_deaths) = (
-                weighted_msle(&cases, &tr.cases(), &w),
-                weighted_msle(&deaths, &tr.deaths(), &w),
+                weighted_msle(&cases, &tr.cases(), &w).unwrap(),
+                weighted_msle(&deaths, &tr.deaths(), &w).unwrap(),
             );
             let value = LossValue {
                 msle: if cases_only {

@@ -1,6 +1,7 @@
 //! Fitting: the recency-weighted MSLE loss, the objective handed to the
 //! optimizer, and [`fit`], which turns [`TrainingData`] into a [`FitResult`].
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use argmin::core::{Executor, State};
@@ -15,26 +16,33 @@ use crate::optim::LBFGSB;
 
 pub mod loss;
 pub mod objective;
+pub mod problem;
+mod validate;
 
 pub use objective::SeirdObjective;
 
 /// How the loss gradient is computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum GradientMethod {
     /// Forward differences (one extra solve per parameter), one-sided at a bound.
     #[serde(rename = "2-point")]
-    #[value(name = "2-point")]
     TwoPoint,
     /// Central differences (two extra solves per parameter), one-sided at a bound.
     #[serde(rename = "3-point")]
-    #[value(name = "3-point")]
     ThreePoint,
     /// Exact gradients from forward sensitivities integrated with the state.
     Sensitivity,
 }
 
 impl GradientMethod {
+    /// Every method, in the order the command line lists them.
+    pub const ALL: [GradientMethod; 3] = [
+        GradientMethod::TwoPoint,
+        GradientMethod::ThreePoint,
+        GradientMethod::Sensitivity,
+    ];
+
     /// The name used on the command line and in fit.json.
     pub fn name(self) -> &'static str {
         match self {
@@ -200,6 +208,24 @@ pub struct RegionInfo {
     pub country: String,
     /// Province or state, if any.
     pub province: Option<String>,
+    /// County (JHU US `Admin2`), if any.
+    #[serde(default)]
+    pub county: Option<String>,
+    /// The county's 5-digit FIPS code (JHU US data), if known; the caller
+    /// that knows the series fills it in, [`fit`] leaves it `None`.
+    #[serde(default)]
+    pub fips: Option<String>,
+}
+
+impl RegionInfo {
+    /// The region's key.
+    pub fn key(&self) -> crate::data::RegionKey {
+        crate::data::RegionKey {
+            country: self.country.clone(),
+            province: self.province.clone(),
+            county: self.county.clone(),
+        }
+    }
 }
 
 /// Final loss values.
@@ -233,6 +259,10 @@ pub struct OptimizerReport {
     pub seconds: f64,
     /// ODE solves that failed during the fit (the line search backed off).
     pub solve_failures: u64,
+    /// Why the last of those solves failed (of the winning run if it had
+    /// failures, else of any run); `null` when none failed.
+    #[serde(default)]
+    pub solve_failure: Option<String>,
     /// Number of start points L-BFGS-B ran from (counts above are totals).
     pub starts: usize,
     /// Which start won (0 = the configured start, 1.. = the alternates).
@@ -258,6 +288,7 @@ pub struct FitResult {
     /// Which region.
     pub region: RegionInfo,
     /// Population used.
+    #[serde(serialize_with = "whole_persons")]
     pub population: f64,
     /// First training day (model time 0).
     pub start_date: NaiveDate,
@@ -322,6 +353,15 @@ pub struct HorizonQuantiles {
     pub q75: f64,
     /// 95 % quantile.
     pub q95: f64,
+}
+
+/// Populations are whole persons: `38928341`, not `38928341.0`.
+fn whole_persons<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if v.fract() == 0.0 && v.abs() < 9e15 {
+        s.serialize_i64(*v as i64)
+    } else {
+        s.serialize_f64(*v)
+    }
 }
 
 /// The fitted model run over the training window and the forecast days.
@@ -420,6 +460,7 @@ struct Run {
     loss_evals: u64,
     gradient_evals: u64,
     failures: u64,
+    last_failure: Option<crate::error::SolveError>,
     termination: String,
 }
 
@@ -436,14 +477,18 @@ pub fn start_points(config: &FitConfig) -> Vec<Params> {
             for j in 0..x.len() {
                 x[j] = x[j].clamp(lo[j], hi[j]);
             }
-            Params::from_slice(&x)
+            Params::from_array(x)
         }))
         .take(config.optimizer.starts.max(1))
         .collect()
 }
 
-fn run_lbfgsb(data: &TrainingData, config: &FitConfig, start: &Params) -> Result<Run, FitError> {
-    let objective = SeirdObjective::new(data, config)?;
+fn run_lbfgsb(
+    data: &Arc<TrainingData>,
+    config: &FitConfig,
+    start: &Params,
+) -> Result<Run, FitError> {
+    let objective = SeirdObjective::from_shared(Arc::clone(data), config)?;
     let bounds = objective.bounds().clone();
     // A start point where the model cannot be solved is an error naming it,
     // not a huge cost.
@@ -458,13 +503,12 @@ fn run_lbfgsb(data: &TrainingData, config: &FitConfig, start: &Params) -> Result
         .with_memory(opt.memory)
         .and_then(|s| s.with_ftol(opt.ftol))
         .and_then(|s| s.with_pgtol(opt.gtol))
-        .and_then(|s| s.with_max_evals(opt.max_evals))
-        .map_err(|e| FitError::Optimizer(e.to_string()))?;
+        .and_then(|s| s.with_max_evals(opt.max_evals))?;
     let x0 = start.to_array().to_vec();
     let res = Executor::new(objective, solver)
         .configure(|s| s.param(x0).max_iters(opt.max_iters))
         .run()
-        .map_err(|e| FitError::Optimizer(crate::error::cause_chain(e.as_ref())))?;
+        .map_err(|e| FitError::Solver(e.into()))?;
     // The problem's own counters are authoritative (the state's copy is
     // only refreshed between iterations).
     let gradient_evals = res
@@ -489,10 +533,14 @@ fn run_lbfgsb(data: &TrainingData, config: &FitConfig, start: &Params) -> Result
         .problem
         .problem
         .ok_or_else(|| FitError::Optimizer("the problem was lost by the executor".into()))?;
-    let params = Params::from_slice(&best);
+    let params = Params::from_slice(&best)
+        .map_err(|e| FitError::Optimizer(format!("the solver's best point: {e}")))?;
     let loss = objective
         .loss(&params)
-        .map_err(|e| FitError::Optimizer(format!("the final point cannot be solved: {e}")))?;
+        .map_err(|source| FitError::FinalPoint {
+            params: params.describe(),
+            source,
+        })?;
     Ok(Run {
         params,
         loss,
@@ -501,6 +549,7 @@ fn run_lbfgsb(data: &TrainingData, config: &FitConfig, start: &Params) -> Result
         loss_evals: objective.solves(),
         gradient_evals,
         failures: objective.failures(),
+        last_failure: objective.last_failure(),
         termination,
     })
 }
@@ -511,11 +560,12 @@ fn run_lbfgsb(data: &TrainingData, config: &FitConfig, start: &Params) -> Result
 /// keeping the run with the lowest loss.
 pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitError> {
     let started = Instant::now();
-    crate::config::validate(config, "configuration")?;
+    config.validate("configuration")?;
     let starts = start_points(config);
+    let shared = Arc::new(data.clone());
     let runs: Vec<Result<Run, FitError>> = starts
         .par_iter()
-        .map(|s| run_lbfgsb(data, config, s))
+        .map(|s| run_lbfgsb(&shared, config, s))
         .collect();
     // The configured start must solve; an alternate that cannot is skipped.
     let mut ok = Vec::new();
@@ -541,6 +591,7 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
         sum(|r| r.gradient_evals),
         sum(|r| r.failures),
     );
+    let any_failure = ok.iter().rev().find_map(|(_, r)| r.last_failure.clone());
     let (best_start, best) = ok
         .into_iter()
         .min_by(|a, b| a.1.loss.msle.total_cmp(&b.1.loss.msle))
@@ -564,6 +615,8 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
         region: RegionInfo {
             country: data.key.country.clone(),
             province: data.key.province.clone(),
+            county: data.key.county.clone(),
+            fips: None,
         },
         population: data.population,
         start_date: data.dates[0],
@@ -585,6 +638,11 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
             termination: best.termination,
             seconds: started.elapsed().as_secs_f64(),
             solve_failures: failures,
+            solve_failure: best
+                .last_failure
+                .clone()
+                .or(any_failure)
+                .map(|e| e.to_string()),
             starts: starts.len(),
             best_start,
             start_losses,
@@ -606,10 +664,12 @@ pub fn forecast(
     params: &Params,
     config: &FitConfig,
 ) -> Result<Forecast, FitError> {
+    objective::check_data(data)?;
+    let c0 = data.cases[0];
     let days = data.dates.len() + config.forecast_days;
     let trajectory =
-        simulate(params, data.population, data.cases[0], days, &config.ode).map_err(|source| {
-            FitError::StartPoint {
+        simulate(params, data.population, c0, days, &config.ode).map_err(|source| {
+            FitError::Forecast {
                 params: params.describe(),
                 source,
             }

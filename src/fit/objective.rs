@@ -10,6 +10,7 @@
 //! off from; every failure is counted and the last one kept for the report.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use argmin::core::{CostFunction, Error as ArgminError, Gradient};
 
@@ -22,7 +23,7 @@ use crate::model::{
 };
 use crate::optim::{fd_gradient, Bounds, FdScheme};
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Tally {
     /// Last evaluated point, its loss (NaN when the solve failed) and, when
     /// computed, its gradient.
@@ -32,21 +33,31 @@ struct Tally {
     last_failure: Option<SolveError>,
 }
 
-/// The fit loss of one region as an optimisation problem.
-#[derive(Debug)]
-pub struct SeirdObjective<'a> {
-    data: &'a TrainingData,
+/// The fit loss of one region as an optimisation problem. It owns (a shared
+/// handle to) its data, so it can be kept, moved into a solver and wrapped
+/// (as [`super::problem::SeirdProblem`] does) without a second cache.
+#[derive(Debug, Clone)]
+pub struct SeirdObjective {
+    data: Arc<TrainingData>,
     config: FitConfig,
     bounds: Bounds,
     scored: ScoredDays,
     tally: RefCell<Tally>,
 }
 
-impl<'a> SeirdObjective<'a> {
-    /// The objective for `data` under `config` (bounds, loss, ODE settings
-    /// and gradient method are taken from it). Bounds that do not form a
-    /// box (NaN, or a lower bound above its upper bound) are an error.
-    pub fn new(data: &'a TrainingData, config: &FitConfig) -> Result<Self, FitError> {
+impl SeirdObjective {
+    /// The objective for (a copy of) `data` under `config` (bounds, loss,
+    /// ODE settings and gradient method are taken from it). Bounds that do
+    /// not form a box (NaN, or a lower bound above its upper bound) are an
+    /// error.
+    pub fn new(data: &TrainingData, config: &FitConfig) -> Result<Self, FitError> {
+        Self::from_shared(Arc::new(data.clone()), config)
+    }
+
+    /// [`SeirdObjective::new`] on data shared with other objectives (the
+    /// start points of one fit).
+    pub fn from_shared(data: Arc<TrainingData>, config: &FitConfig) -> Result<Self, FitError> {
+        check_data(&data)?;
         let bounds = Bounds::new(
             config.bounds.lower.to_array().to_vec(),
             config.bounds.upper.to_array().to_vec(),
@@ -63,17 +74,18 @@ impl<'a> SeirdObjective<'a> {
                 problem: e.to_string(),
             })
         })?;
+        let scored = ScoredDays::new(
+            &config.loss,
+            Observed {
+                cases: &data.cases,
+                deaths: &data.deaths,
+            },
+        );
         Ok(SeirdObjective {
             data,
             config: *config,
             bounds,
-            scored: ScoredDays::new(
-                &config.loss,
-                Observed {
-                    cases: &data.cases,
-                    deaths: &data.deaths,
-                },
-            ),
+            scored,
             tally: RefCell::new(Tally::default()),
         })
     }
@@ -81,6 +93,16 @@ impl<'a> SeirdObjective<'a> {
     /// The parameter box.
     pub fn bounds(&self) -> &Bounds {
         &self.bounds
+    }
+
+    /// The training data.
+    pub fn data(&self) -> &TrainingData {
+        &self.data
+    }
+
+    /// The configuration the loss is evaluated under.
+    pub fn config(&self) -> &FitConfig {
+        &self.config
     }
 
     fn days(&self) -> usize {
@@ -159,7 +181,11 @@ impl<'a> SeirdObjective<'a> {
 
     /// The loss as a plain number: NaN when the solve fails (and counted).
     fn loss_value(&self, x: &[f64]) -> f64 {
-        let r = self.loss(&Params::from_slice(x));
+        // The length was checked by `cost`/`gradient` (`check_len`).
+        let Ok(p) = Params::from_slice(x) else {
+            return f64::NAN;
+        };
+        let r = self.loss(&p);
         self.record(&r);
         r.map(|v| v.msle).unwrap_or(f64::NAN)
     }
@@ -173,7 +199,10 @@ impl<'a> SeirdObjective<'a> {
 
     /// Evaluates loss and exact gradient at `x` and caches both.
     fn evaluate_exact(&self, x: &[f64]) -> (f64, Vec<f64>) {
-        let r = self.loss_and_gradient(&Params::from_slice(x));
+        let Ok(p) = Params::from_slice(x) else {
+            return (f64::NAN, vec![f64::NAN; N_PARAMS]);
+        };
+        let r = self.loss_and_gradient(&p);
         self.record(&r);
         let (v, g) = match r {
             Ok((v, g)) => (v.msle, g.to_vec()),
@@ -184,11 +213,54 @@ impl<'a> SeirdObjective<'a> {
     }
 }
 
-impl CostFunction for SeirdObjective<'_> {
+/// The one check of training data before it is solved or scored: at least
+/// two days, as many deaths as cases and dates, and a finite positive
+/// population above the first day's cases (the model starts at
+/// `S = N - C0`, `I = C0`).
+pub fn check_data(data: &TrainingData) -> Result<(), FitError> {
+    let fail = |problem: String| {
+        Err(FitError::Data {
+            region: data.key.display_name(),
+            problem,
+        })
+    };
+    let n = data.cases.len();
+    if n < 2 || data.deaths.len() != n || data.dates.len() != n {
+        return fail(format!(
+            "{n} days of cases, {} of deaths and {} dates (need at least 2, the same number of each)",
+            data.deaths.len(),
+            data.dates.len()
+        ));
+    }
+    if !(data.population.is_finite() && data.population > data.cases[0] && data.cases[0] >= 0.0) {
+        return fail(format!(
+            "population {} and first-day cases {} (need 0 <= cases < population)",
+            data.population, data.cases[0]
+        ));
+    }
+    Ok(())
+}
+
+/// A parameter vector of the wrong length is the caller's error, not a
+/// panic in [`Params::from_slice`].
+fn check_len(x: &[f64]) -> Result<(), ArgminError> {
+    if x.len() != N_PARAMS {
+        return Err(crate::optim::OptimError::Length {
+            what: "seird parameters",
+            expected: N_PARAMS,
+            got: x.len(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+impl CostFunction for SeirdObjective {
     type Param = Vec<f64>;
     type Output = f64;
 
     fn cost(&self, x: &Self::Param) -> Result<f64, ArgminError> {
+        check_len(x)?;
         if let Some((v, _)) = self.cached(x) {
             return Ok(v);
         }
@@ -201,11 +273,12 @@ impl CostFunction for SeirdObjective<'_> {
     }
 }
 
-impl Gradient for SeirdObjective<'_> {
+impl Gradient for SeirdObjective {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
 
     fn gradient(&self, x: &Self::Param) -> Result<Vec<f64>, ArgminError> {
+        check_len(x)?;
         let cached = self.cached(x);
         if let Some((_, Some(g))) = &cached {
             return Ok(g.clone());

@@ -131,7 +131,7 @@ mod tests {
     use approx::assert_relative_eq;
 
     fn rates(p: [f64; 7]) -> Rates {
-        Rates::new(&Params::from_slice(&p))
+        Rates::new(&Params::from_array(p))
     }
 
     #[test]

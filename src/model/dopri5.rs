@@ -2,9 +2,8 @@
 //! system and its forward sensitivities (both in the reduced coordinates of
 //! [`super::ode`]).
 //!
-//! Hand-written because `ode_solvers`' Dopri5 (still selectable with
-//! `ode.solver = "ode-solvers"`, and the reference tests/model.rs compares
-//! against) cannot do what these systems need, measured on the Italy fit
+//! Hand-written because `ode_solvers`' Dopri5 (the reference the tests
+//! compare against, in tests/it/ode_oracle.rs) cannot do what these systems need, measured on the Italy fit
 //! (`cargo bench --bench loss`, `perf record`):
 //!
 //! * error control on chosen components, measured through a map

@@ -28,15 +28,17 @@
 //! work per step, which is most of a fit's time. Runge-Kutta methods keep
 //! linear invariants exactly, so the 5-compartment solve has the same
 //! invariants; the error norm is taken on the five compartments rebuilt
-//! from the three (see [`Rhs::measured`]), so both take the same steps and
-//! agree to rounding (tests/model.rs compares them with `ode_solvers`).
-
-use ode_solvers::dop_shared::{IntegrationError, OutputType};
-use ode_solvers::{Dopri5, SVector, System};
+//! from the three (see [`Rhs::measured`]), so the reduced solve takes the
+//! steps an error control on the five compartments would take.
+//!
+//! Every solve of the product runs on this integrator. The `ode_solvers`
+//! crate's Dopri5 is the test oracle only (a dev-dependency): the tests
+//! compare the native solves with it on SEIRD, and run the native Dopri5,
+//! with and without sensitivities, on models with analytic solutions.
 
 use super::beta::Rates;
 use super::dopri5::{integrate_days, Control, Rhs, MAX_MEASURED};
-use super::{OdeSettings, OdeSolver, Params, Trajectory, N_PARAMS};
+use super::{OdeSettings, Params, Trajectory, N_PARAMS};
 use crate::error::SolveError;
 
 /// Number of compartments.
@@ -52,8 +54,6 @@ const _: () = assert!(
 /// Reduced state plus its 3 x 6 sensitivities.
 const N_RED_AUG: usize = N_RED + N_RED * FREE.len();
 
-type State = SVector<f64, N_STATE>;
-
 /// Index of `d z_c / d p_FREE[q]` in the reduced augmented state. The
 /// sensitivities are stored by component (all `dE/dp`, then all `dI/dp`,
 /// then all `dQ/dp`), so the loop over parameters in the right-hand side
@@ -61,44 +61,6 @@ type State = SVector<f64, N_STATE>;
 #[inline]
 const fn red_index(q: usize, c: usize) -> usize {
     N_RED + c * FREE.len() + q
-}
-
-/// The SEIRD right-hand side for one parameter vector.
-#[derive(Debug, Clone, Copy)]
-pub struct Seird {
-    rates: Rates,
-    population: f64,
-}
-
-impl Seird {
-    /// The system for `params` and population `population`.
-    pub fn new(params: &Params, population: f64) -> Self {
-        Seird {
-            rates: Rates::new(params),
-            population,
-        }
-    }
-
-    /// Evaluates the right-hand side at time `t`, given `beta(t)`.
-    #[inline]
-    fn rhs(&self, beta: f64, y: &[f64], dy: &mut [f64]) {
-        let r = &self.rates;
-        let (s, e, i) = (y[0], y[1], y[2]);
-        let infection = beta * s * i / self.population;
-        let onset = r.alpha * e;
-        let removal = r.rho * i;
-        dy[0] = -infection;
-        dy[1] = infection - onset;
-        dy[2] = onset - removal;
-        dy[3] = (1.0 - r.theta) * removal;
-        dy[4] = r.theta * removal;
-    }
-}
-
-impl System<f64, State> for Seird {
-    fn system(&self, t: f64, y: &State, dy: &mut State) {
-        self.rhs(self.rates.beta(t), y.as_slice(), dy.as_mut_slice());
-    }
 }
 
 /// SEIRD in the reduced coordinates `(E, I, Q)` (see the module doc).
@@ -276,69 +238,6 @@ pub struct SensitivityTrajectory {
     pub sensitivities: Vec<DaySensitivity>,
 }
 
-fn map_error(e: IntegrationError, ode: &OdeSettings) -> SolveError {
-    match e {
-        IntegrationError::MaxNumStepReached { x, .. } => SolveError::TooManySteps {
-            time: x,
-            steps: ode.max_steps,
-        },
-        IntegrationError::StepSizeUnderflow { x } => SolveError::StepSizeTooSmall { time: x },
-        IntegrationError::StiffnessDetected { x } => SolveError::Stiff { time: x },
-    }
-}
-
-/// Integrates `f` from `y0` over days `0..days`, returning one state per day.
-fn integrate<const D: usize, F: System<f64, SVector<f64, D>>>(
-    f: F,
-    y0: SVector<f64, D>,
-    days: usize,
-    ode: &OdeSettings,
-) -> Result<Vec<SVector<f64, D>>, SolveError> {
-    if days <= 1 {
-        return Ok(vec![y0; days]);
-    }
-    // Integrate one day past the last output: ode_solvers' dense output at
-    // the very end point is less accurate than at interior points (measured:
-    // a 1e-7 relative error at t_end that does not shrink with rtol), and
-    // the loss weighs the last day most.
-    let t_end = days as f64;
-    let mut solver = Dopri5::from_param(
-        f,
-        0.0,
-        t_end,
-        1.0,
-        y0,
-        ode.rtol,
-        ode.atol,
-        0.9,
-        0.04,
-        0.2,
-        10.0,
-        t_end,
-        0.0,
-        ode.max_steps,
-        1000,
-        OutputType::Dense,
-    );
-    solver.integrate().map_err(|e| map_error(e, ode))?;
-    let ys = solver.y_out();
-    if ys.len() < days {
-        // Dense output stops short only if the solve did.
-        return Err(SolveError::NonFinite {
-            time: solver.x_out().last().copied().unwrap_or(0.0),
-        });
-    }
-    let out: Vec<_> = ys[..days].to_vec();
-    if let Some(day) = out.iter().position(|y| y.iter().any(|v| !v.is_finite())) {
-        return Err(SolveError::NonFinite { time: day as f64 });
-    }
-    Ok(out)
-}
-
-fn initial_state(population: f64, c0: f64) -> [f64; N_STATE] {
-    [population - c0, 0.0, c0, 0.0, 0.0]
-}
-
 /// Integrator settings of the reduced systems, whose error is measured on
 /// the three reduced coordinates (rebuilt into five compartments).
 fn control(ode: &OdeSettings) -> Control {
@@ -366,8 +265,7 @@ fn to_trajectory<'a>(days: usize, states: impl Iterator<Item = &'a [f64]>) -> Tr
 }
 
 /// Solves the model for `days` days (t = 0, 1, ..., days - 1) from
-/// `S = N - c0, E = 0, I = c0, R = 0, D = 0`, with the integrator chosen by
-/// `ode.solver`.
+/// `S = N - c0, E = 0, I = c0, R = 0, D = 0`.
 pub fn simulate(
     params: &Params,
     population: f64,
@@ -375,19 +273,9 @@ pub fn simulate(
     days: usize,
     ode: &OdeSettings,
 ) -> Result<Trajectory, SolveError> {
-    match ode.solver {
-        OdeSolver::Native => {
-            let mut ys = Vec::with_capacity(days);
-            for_each_day(params, population, c0, days, 0, ode, |_, y| ys.push(*y))?;
-            Ok(to_trajectory(days, ys.iter().map(|y| &y[..])))
-        }
-        OdeSolver::OdeSolvers => {
-            let system = Seird::new(params, population);
-            let y0 = State::from(initial_state(population, c0));
-            let ys = integrate(system, y0, days, ode)?;
-            Ok(to_trajectory(days, ys.iter().map(|y| y.as_slice())))
-        }
-    }
+    let mut ys = Vec::with_capacity(days);
+    for_each_day(params, population, c0, days, 0, ode, |_, y| ys.push(*y))?;
+    Ok(to_trajectory(days, ys.iter().map(|y| &y[..])))
 }
 
 /// Solves the model like [`simulate`] and hands the five compartments of
@@ -402,26 +290,15 @@ pub fn for_each_day(
     ode: &OdeSettings,
     mut out: impl FnMut(usize, &[f64; N_STATE]),
 ) -> Result<(), SolveError> {
-    match ode.solver {
-        OdeSolver::Native => {
-            let system = Reduced::new(params, population);
-            integrate_days(
-                &system,
-                [0.0, c0, 0.0],
-                days,
-                first_day,
-                &control(ode),
-                |d, y| out(d, &system.expand(y)),
-            )
-        }
-        OdeSolver::OdeSolvers => {
-            let tr = simulate(params, population, c0, days, ode)?;
-            for d in first_day..days {
-                out(d, &[tr.s[d], tr.e[d], tr.i[d], tr.r[d], tr.d[d]]);
-            }
-            Ok(())
-        }
-    }
+    let system = Reduced::new(params, population);
+    integrate_days(
+        &system,
+        [0.0, c0, 0.0],
+        days,
+        first_day,
+        &control(ode),
+        |d, y| out(d, &system.expand(y)),
+    )
 }
 
 /// Solves the model and its forward sensitivities in one Dopri5 solve
@@ -448,7 +325,7 @@ pub fn simulate_with_sensitivities(
 
 /// Like [`simulate_with_sensitivities`], handing each day `d` in
 /// `first_day..days` to `out(d, &[S, E, I, R, D], &dy/dp)` instead of
-/// collecting them. Always uses the native integrator.
+/// collecting them.
 pub fn for_each_day_with_sensitivities(
     params: &Params,
     population: f64,

@@ -4,12 +4,16 @@
 //! onto it (projected gradient methods), so the objective is only ever
 //! evaluated inside.
 //!
-//! All of them stop with [`TerminationReason::SolverConverged`] when the
-//! projected-gradient infinity norm ([`Bounds::projected_gradient_norm`])
-//! falls to the tolerance (default `1e-6`, [`with_tolerance`]), or with
-//! `SolverExit` when the cost becomes non-finite (the step is too large for
-//! the problem: lower the learning rate). Each iteration evaluates cost and
-//! gradient once (Armijo: once per trial step), through argmin's `Problem`.
+//! All of them stop with [`TerminationReason::SolverConverged`] when a
+//! stopping rule of [`crate::optim::stopping`] holds (by default the
+//! projected-gradient infinity norm `<= 1e-6`, [`with_tolerance`]; the
+//! 2-norm, `|df|`, relative `df` and `|dx|` tests with `with_stop_rules`),
+//! and record which rule fired (`stop_rule()`). A run that diverges ends
+//! early with `SolverExit(`[`MSG_DIVERGED`](crate::optim::stopping::MSG_DIVERGED)`)`, one whose cost becomes
+//! non-finite with `SolverExit(`[`MSG_NONFINITE`]`)`: the step is too large
+//! for the problem, lower the learning rate. Each iteration evaluates cost
+//! and gradient once (Armijo: once per trial step), through argmin's
+//! `Problem`; inputs are checked by [`crate::optim::validate`].
 //!
 //! argmin ships gradient descent with line searches but not the adaptive
 //! methods, and none of its solvers project onto a box; these are small
@@ -30,11 +34,13 @@
 //!   Optimization* (2006), Algorithm 3.1.
 
 use argmin::core::{
-    CostFunction, Error, Gradient, IterState, Problem, Solver, State, TerminationReason,
-    TerminationStatus, KV,
+    CostFunction, Error, Gradient, IterState, Problem, Solver, State, TerminationReason, KV,
 };
 
-use super::{Bounds, OptimError};
+use super::stopping::{
+    diverged, pg_norms, step_inf, DivergenceWatch, Progress, StopRule, StopRules, MSG_NONFINITE,
+};
+use super::{validate, Bounds, OptimError};
 
 /// The argmin state of the first-order solvers.
 pub type FirstOrderState = IterState<Vec<f64>, Vec<f64>, (), (), (), f64>;
@@ -69,20 +75,23 @@ fn unit_interval(solver: &'static str, setting: &'static str, v: f64) -> Result<
     }
 }
 
-/// Settings every first-order solver shares.
+/// Settings every first-order solver shares, and the run's watch on
+/// divergence.
 #[derive(Debug, Clone)]
 struct Common {
     bounds: Option<Bounds>,
-    tol: f64,
-    stop: Option<TerminationReason>,
+    rules: StopRules,
+    watch: DivergenceWatch,
+    fired: Option<StopRule>,
 }
 
 impl Default for Common {
     fn default() -> Self {
         Common {
             bounds: None,
-            tol: 1e-6,
-            stop: None,
+            rules: StopRules::grad_inf(1e-6),
+            watch: DivergenceWatch::default(),
+            fired: None,
         }
     }
 }
@@ -94,29 +103,70 @@ impl Common {
         }
     }
 
-    fn pg_norm(&self, x: &[f64], g: &[f64]) -> f64 {
-        match &self.bounds {
-            Some(b) => b.projected_gradient_norm(x, g),
-            None => g.iter().fold(0.0, |m, v| m.max(v.abs())),
-        }
-    }
-
-    /// Sets the stopping reason from the new point's cost and gradient.
-    fn check(&mut self, x: &[f64], f: f64, g: &[f64]) -> f64 {
-        let pg = self.pg_norm(x, g);
+    /// The stopping reason, if any, for the new point `x` (cost `f`,
+    /// gradient `g`) reached from `prev` with cost `f_prev`, and the
+    /// projected-gradient infinity norm there.
+    fn check(
+        &mut self,
+        prev: Option<(&[f64], f64)>,
+        x: &[f64],
+        f: f64,
+        g: &[f64],
+    ) -> (f64, Option<TerminationReason>) {
+        let (pg_inf, pg_2) = pg_norms(self.bounds.as_ref(), x, g);
         if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
-            self.stop = Some(TerminationReason::SolverExit(
-                "non-finite cost or gradient (step too large?)".into(),
-            ));
-        } else if pg <= self.tol {
-            self.stop = Some(TerminationReason::SolverConverged);
+            return (
+                pg_inf,
+                Some(TerminationReason::SolverExit(MSG_NONFINITE.into())),
+            );
         }
-        pg
+        if let Some((xp, _)) = prev {
+            let step = xp
+                .iter()
+                .zip(x)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+                .sqrt();
+            if self.watch.diverged(f, step) {
+                return (pg_inf, Some(diverged()));
+            }
+        }
+        let progress = Progress {
+            pg_inf,
+            pg_2,
+            f_prev: prev.map(|p| p.1),
+            f,
+            step_inf: prev.map(|p| step_inf(p.0, x)),
+        };
+        self.fired = self.rules.check(&progress);
+        (
+            pg_inf,
+            self.fired.map(|_| TerminationReason::SolverConverged),
+        )
     }
 }
 
-/// Takes the start point, projects it, and evaluates cost and gradient
-/// unless the caller supplied them for a point already inside the box.
+/// The state after a step, with its stopping reason and the record for
+/// observers (`stop_rule` names the rule that fired).
+fn finish(
+    state: FirstOrderState,
+    stop: Option<TerminationReason>,
+    fired: Option<StopRule>,
+    kv: KV,
+) -> (FirstOrderState, Option<KV>) {
+    let kv = match fired {
+        Some(rule) => kv.merge(argmin::kv!("stop_rule" => rule.name().to_string();)),
+        None => kv,
+    };
+    match stop {
+        Some(reason) => (state.terminate_with(reason), Some(kv)),
+        None => (state, Some(kv)),
+    }
+}
+
+/// Takes the start point, checks and projects it, and evaluates cost and
+/// gradient unless the caller supplied them for a point already inside the
+/// box.
 fn init_state<O>(
     name: &'static str,
     common: &mut Common,
@@ -130,18 +180,16 @@ where
     let mut x = state
         .take_param()
         .ok_or(OptimError::NoStartPoint { solver: name })?;
-    if let Some(b) = &common.bounds {
-        b.check_len(&x)?;
-    }
+    validate::start_point(name, &x, common.bounds.as_ref())?;
     let before = x.clone();
     common.project(&mut x);
-    common.stop = None;
+    common.fired = None;
     let given = state
         .take_gradient()
-        .filter(|_| before == x && state.get_cost().is_finite());
+        .filter(|g| before == x && state.get_cost().is_finite() && g.len() == x.len());
     let (f, g) = match given {
         Some(g) => (state.get_cost(), g),
-        None => (problem.cost(&x)?, problem.gradient(&x)?),
+        None => validate::cost_and_gradient(name, problem, &x)?,
     };
     if !f.is_finite() {
         return Err(OptimError::NonFiniteStart {
@@ -159,10 +207,14 @@ where
         }
         .into());
     }
-    let pg = common.check(&x, f, &g);
-    Ok((
+    common.watch = DivergenceWatch::start(f);
+    let (pg, stop) = common.check(None, &x, f, &g);
+    let fired = common.fired;
+    Ok(finish(
         state.param(x).cost(f).gradient(g),
-        Some(argmin::kv!("pg_norm" => pg;)),
+        stop,
+        fired,
+        argmin::kv!("pg_norm" => pg;),
     ))
 }
 
@@ -185,13 +237,26 @@ macro_rules! first_order_solver {
                 self
             }
 
-            /// Stops when the projected-gradient infinity norm is `<= tol`.
+            /// Stops when the projected-gradient infinity norm is `<= tol`
+            /// (the other rules keep their settings).
             pub fn with_tolerance(mut self, tol: f64) -> Result<Self, OptimError> {
                 if !tol.is_finite() || tol < 0.0 {
                     return Err(invalid($name, "tol", tol, "must be finite and >= 0"));
                 }
-                self.common.tol = tol;
+                self.common.rules.grad_inf = Some(tol);
                 Ok(self)
+            }
+
+            /// Replaces all stopping rules (see [`crate::optim::stopping`]).
+            pub fn with_stop_rules(mut self, rules: StopRules) -> Result<Self, OptimError> {
+                rules.validate($name)?;
+                self.common.rules = rules;
+                Ok(self)
+            }
+
+            /// The rule that ended the last run, if one did.
+            pub fn stop_rule(&self) -> Option<StopRule> {
+                self.common.fired
             }
         }
 
@@ -234,18 +299,11 @@ macro_rules! first_order_solver {
                     .map(|(a, b)| (a - b) * (a - b))
                     .sum::<f64>()
                     .sqrt();
-                let f = problem.cost(&xn)?;
-                let gn = problem.gradient(&xn)?;
-                let pg = self.common.check(&xn, f, &gn);
+                let (f, gn) = validate::cost_and_gradient($name, problem, &xn)?;
+                let (pg, stop) = self.common.check(Some((&x, state.get_cost())), &xn, f, &gn);
                 let kv = argmin::kv!("pg_norm" => pg; "step_norm" => step;);
-                Ok((state.param(xn).cost(f).gradient(gn), Some(kv)))
-            }
-
-            fn terminate(&mut self, _state: &FirstOrderState) -> TerminationStatus {
-                match self.common.stop.take() {
-                    Some(r) => TerminationStatus::Terminated(r),
-                    None => TerminationStatus::NotTerminated,
-                }
+                let fired = self.common.fired;
+                Ok(finish(state.param(xn).cost(f).gradient(gn), stop, fired, kv))
             }
         }
     };
@@ -322,7 +380,8 @@ impl GradientDescent {
         self
     }
 
-    /// Stops when the projected-gradient infinity norm is `<= tol`.
+    /// Stops when the projected-gradient infinity norm is `<= tol` (the
+    /// other rules keep their settings).
     pub fn with_tolerance(mut self, tol: f64) -> Result<Self, OptimError> {
         if !tol.is_finite() || tol < 0.0 {
             return Err(invalid(
@@ -332,8 +391,20 @@ impl GradientDescent {
                 "must be finite and >= 0",
             ));
         }
-        self.common.tol = tol;
+        self.common.rules.grad_inf = Some(tol);
         Ok(self)
+    }
+
+    /// Replaces all stopping rules (see [`crate::optim::stopping`]).
+    pub fn with_stop_rules(mut self, rules: StopRules) -> Result<Self, OptimError> {
+        rules.validate("gradient descent")?;
+        self.common.rules = rules;
+        Ok(self)
+    }
+
+    /// The rule that ended the last run, if one did.
+    pub fn stop_rule(&self) -> Option<StopRule> {
+        self.common.fired
     }
 }
 
@@ -392,11 +463,14 @@ where
             };
             while !(f.is_finite() && f <= f0 + a.c1 * decrease(&xn)) {
                 if trials >= u64::from(a.max_trials) {
-                    self.common.stop = Some(TerminationReason::SolverExit(
+                    let reason = TerminationReason::SolverExit(
                         "Armijo backtracking found no decrease".into(),
-                    ));
+                    );
                     let kv = argmin::kv!("step" => 0.0; "trials" => trials;);
-                    return Ok((state.param(x).cost(f0).gradient(g), Some(kv)));
+                    return Ok((
+                        state.param(x).cost(f0).gradient(g).terminate_with(reason),
+                        Some(kv),
+                    ));
                 }
                 t *= a.shrink;
                 trials += 1;
@@ -405,16 +479,16 @@ where
             }
         }
         let gn = problem.gradient(&xn)?;
-        let pg = self.common.check(&xn, f, &gn);
+        validate::gradient(name, &gn, xn.len())?;
+        let (pg, stop) = self.common.check(Some((&x, f0)), &xn, f, &gn);
         let kv = argmin::kv!("pg_norm" => pg; "step" => t; "trials" => trials;);
-        Ok((state.param(xn).cost(f).gradient(gn), Some(kv)))
-    }
-
-    fn terminate(&mut self, _state: &FirstOrderState) -> TerminationStatus {
-        match self.common.stop.take() {
-            Some(r) => TerminationStatus::Terminated(r),
-            None => TerminationStatus::NotTerminated,
-        }
+        let fired = self.common.fired;
+        Ok(finish(
+            state.param(xn).cost(f).gradient(gn),
+            stop,
+            fired,
+            kv,
+        ))
     }
 }
 

@@ -27,6 +27,8 @@ pub mod newton;
 pub mod numerics;
 pub mod problems;
 pub mod sgd;
+pub mod stopping;
+pub mod validate;
 
 pub use bounds::Bounds;
 pub use finite_diff::{fd_gradient, FdGradient, FdScheme, FdStep, FiniteDiff};
@@ -99,6 +101,45 @@ pub enum OptimError {
         problem_says: &'static str,
         /// The dimension asked for.
         dim: usize,
+    },
+    /// The problem has no variables (scipy raises here too).
+    #[error("{solver}: the problem has no variables")]
+    EmptyProblem {
+        /// The solver's name.
+        solver: &'static str,
+    },
+    /// The start point has a NaN or infinite entry.
+    #[error("{solver}: start point x0[{index}] = {value} is not finite")]
+    NonFiniteParam {
+        /// The solver's name.
+        solver: &'static str,
+        /// 0-based index of the entry.
+        index: usize,
+        /// Its value.
+        value: f64,
+    },
+    /// The objective returned a gradient with the wrong number of entries.
+    #[error("{solver}: the gradient has {got} entries for {expected} variables")]
+    GradientLength {
+        /// The solver's name.
+        solver: &'static str,
+        /// The number of variables.
+        expected: usize,
+        /// The gradient's length.
+        got: usize,
+    },
+    /// The objective returned a Hessian (or a caller a matrix) that is not
+    /// `n x n`.
+    #[error("{solver}: the Hessian must be {expected} x {expected}, got {rows} rows{}", .bad_row.map(|(i, l)| format!(", row {i} has {l} entries")).unwrap_or_default())]
+    HessianShape {
+        /// The solver's name (`matrix` for a bare matrix).
+        solver: &'static str,
+        /// The order it must have.
+        expected: usize,
+        /// The number of rows given.
+        rows: usize,
+        /// The first row of the wrong length, and its length.
+        bad_row: Option<(usize, usize)>,
     },
     /// The solver was run without a start point.
     #[error("{solver}: no start point given (use Executor::configure(|s| s.param(x0)))")]

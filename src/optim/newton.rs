@@ -23,12 +23,13 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use argmin::core::{
-    CostFunction, Error, Gradient, Hessian, IterState, Problem, Solver, TerminationReason,
-    TerminationStatus, KV,
+    CostFunction, Error, Gradient, Hessian, IterState, Problem, Solver, State, TerminationReason,
+    KV,
 };
 
 use super::linalg::{cholesky, cholesky_solve, dot, Matrix};
-use super::{Bounds, OptimError};
+use super::stopping::{pg_norms, step_inf, Progress, StopRule, StopRules};
+use super::{validate, Bounds, OptimError};
 
 /// The argmin state of [`Newton`].
 pub type NewtonState = IterState<Vec<f64>, Vec<f64>, (), (), (), f64>;
@@ -39,9 +40,9 @@ const NAME: &str = "newton";
 #[derive(Debug, Clone)]
 pub struct Newton {
     bounds: Option<Bounds>,
-    tol: f64,
+    rules: StopRules,
     max_backtracks: u32,
-    stop: Option<TerminationReason>,
+    fired: Option<StopRule>,
 }
 
 impl Default for Newton {
@@ -55,9 +56,9 @@ impl Newton {
     pub fn new() -> Self {
         Newton {
             bounds: None,
-            tol: 1e-8,
+            rules: StopRules::grad_inf(1e-8),
             max_backtracks: 50,
-            stop: None,
+            fired: None,
         }
     }
 
@@ -78,15 +79,45 @@ impl Newton {
                 problem: "must be finite and >= 0",
             });
         }
-        self.tol = tol;
+        self.rules.grad_inf = Some(tol);
         Ok(self)
     }
 
-    fn pg_norm(&self, x: &[f64], g: &[f64]) -> f64 {
-        match &self.bounds {
-            Some(b) => b.projected_gradient_norm(x, g),
-            None => g.iter().fold(0.0, |m, v| m.max(v.abs())),
-        }
+    /// Replaces all stopping rules (see [`crate::optim::stopping`]).
+    pub fn with_stop_rules(mut self, rules: StopRules) -> Result<Self, OptimError> {
+        rules.validate(NAME)?;
+        self.rules = rules;
+        Ok(self)
+    }
+
+    /// The rule that ended the last run, if one did.
+    pub fn stop_rule(&self) -> Option<StopRule> {
+        self.fired
+    }
+
+    /// Checks the rules at `x` (reached from `prev`), returning the
+    /// projected-gradient infinity norm and the record for observers.
+    fn check(
+        &mut self,
+        prev: Option<(&[f64], f64)>,
+        x: &[f64],
+        f: f64,
+        g: &[f64],
+        kv: KV,
+    ) -> (f64, KV) {
+        let (pg_inf, pg_2) = pg_norms(self.bounds.as_ref(), x, g);
+        self.fired = self.rules.check(&Progress {
+            pg_inf,
+            pg_2,
+            f_prev: prev.map(|p| p.1),
+            f,
+            step_inf: prev.map(|p| step_inf(p.0, x)),
+        });
+        let kv = match self.fired {
+            Some(rule) => kv.merge(argmin::kv!("stop_rule" => rule.name().to_string();)),
+            None => kv,
+        };
+        (pg_inf, kv)
     }
 }
 
@@ -139,16 +170,15 @@ where
         problem: &mut Problem<O>,
         mut state: NewtonState,
     ) -> Result<(NewtonState, Option<KV>), Error> {
-        self.stop = None;
+        self.fired = None;
         let mut x = state
             .take_param()
             .ok_or(OptimError::NoStartPoint { solver: NAME })?;
+        validate::start_point(NAME, &x, self.bounds.as_ref())?;
         if let Some(b) = &self.bounds {
-            b.check_len(&x)?;
             b.project(&mut x);
         }
-        let f = problem.cost(&x)?;
-        let g = problem.gradient(&x)?;
+        let (f, g) = validate::cost_and_gradient(NAME, problem, &x)?;
         if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
             return Err(OptimError::NonFiniteStart {
                 what: "cost or gradient".into(),
@@ -157,10 +187,15 @@ where
             }
             .into());
         }
-        if self.pg_norm(&x, &g) <= self.tol {
-            self.stop = Some(TerminationReason::SolverConverged);
-        }
-        Ok((state.param(x).cost(f).gradient(g), None))
+        let (_, kv) = self.check(None, &x, f, &g, KV::new());
+        let state = state.param(x).cost(f).gradient(g);
+        Ok(match self.fired {
+            Some(_) => (
+                state.terminate_with(TerminationReason::SolverConverged),
+                Some(kv),
+            ),
+            None => (state, Some(kv)),
+        })
     }
 
     fn next_iter(
@@ -176,9 +211,13 @@ where
             .ok_or(OptimError::NoStartPoint { solver: NAME })?;
         let f0 = state.get_cost();
         let h = problem.hessian(&x)?;
+        validate::hessian(NAME, &h, x.len())?;
         let Some((d, tau)) = modified_newton_direction(&h, &g) else {
-            self.stop = Some(TerminationReason::SolverExit("non-finite Hessian".into()));
-            return Ok((state.param(x).cost(f0).gradient(g), None));
+            let reason = TerminationReason::SolverExit("non-finite Hessian".into());
+            return Ok((
+                state.param(x).cost(f0).gradient(g).terminate_with(reason),
+                None,
+            ));
         };
         let trial = |t: f64| -> Vec<f64> {
             let mut xn: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + t * b).collect();
@@ -197,11 +236,12 @@ where
                 break;
             }
             if backtracks >= self.max_backtracks {
-                self.stop = Some(TerminationReason::SolverExit(
-                    "line search found no decrease".into(),
-                ));
+                let reason = TerminationReason::SolverExit("line search found no decrease".into());
                 let kv = argmin::kv!("tau" => tau; "step" => 0.0;);
-                return Ok((state.param(x).cost(f0).gradient(g), Some(kv)));
+                return Ok((
+                    state.param(x).cost(f0).gradient(g).terminate_with(reason),
+                    Some(kv),
+                ));
             }
             t *= 0.5;
             backtracks += 1;
@@ -209,19 +249,17 @@ where
             f = problem.cost(&xn)?;
         }
         let gn = problem.gradient(&xn)?;
-        let pg = self.pg_norm(&xn, &gn);
-        if pg <= self.tol {
-            self.stop = Some(TerminationReason::SolverConverged);
-        }
-        let kv = argmin::kv!("tau" => tau; "step" => t; "pg_norm" => pg;);
-        Ok((state.param(xn).cost(f).gradient(gn), Some(kv)))
-    }
-
-    fn terminate(&mut self, _state: &NewtonState) -> TerminationStatus {
-        match self.stop.take() {
-            Some(r) => TerminationStatus::Terminated(r),
-            None => TerminationStatus::NotTerminated,
-        }
+        validate::gradient(NAME, &gn, xn.len())?;
+        let (pg, kv) = self.check(Some((&x, f0)), &xn, f, &gn, KV::new());
+        let kv = kv.merge(argmin::kv!("tau" => tau; "step" => t; "pg_norm" => pg;));
+        let state = state.param(xn).cost(f).gradient(gn);
+        Ok(match self.fired {
+            Some(_) => (
+                state.terminate_with(TerminationReason::SolverConverged),
+                Some(kv),
+            ),
+            None => (state, Some(kv)),
+        })
     }
 }
 
@@ -232,6 +270,7 @@ where
 #[derive(Debug)]
 pub struct FdHessian<P> {
     problem: P,
+    bounds: Option<Bounds>,
     evals: AtomicU64,
 }
 
@@ -240,8 +279,17 @@ impl<P> FdHessian<P> {
     pub fn new(problem: P) -> Self {
         FdHessian {
             problem,
+            bounds: None,
             evals: AtomicU64::new(0),
         }
+    }
+
+    /// Keeps every gradient evaluation of the differences inside `bounds`
+    /// (see [`central_hessian_in_box`]).
+    #[must_use]
+    pub fn with_bounds(mut self, bounds: Bounds) -> Self {
+        self.bounds = Some(bounds);
+        self
     }
 
     /// Gradient evaluations made for Hessians so far.
@@ -275,12 +323,13 @@ impl<P: Gradient<Param = Vec<f64>, Gradient = Vec<f64>>> Hessian for FdHessian<P
     type Param = Vec<f64>;
     type Hessian = Vec<Vec<f64>>;
     fn hessian(&self, x: &Vec<f64>) -> Result<Vec<Vec<f64>>, Error> {
-        central_hessian(
+        central_hessian_in_box(
             |p| {
                 self.evals.fetch_add(1, Ordering::Relaxed);
                 self.problem.gradient(&p.to_vec())
             },
             x,
+            self.bounds.as_ref(),
         )
     }
 }
@@ -288,27 +337,94 @@ impl<P: Gradient<Param = Vec<f64>, Gradient = Vec<f64>>> Hessian for FdHessian<P
 /// The Hessian by central differences of a gradient function,
 /// `H[:, j] = (g(x + h e_j) - g(x - h e_j)) / 2h` with
 /// `h = eps^(1/3) max(1, |x_j|)`, symmetrised.
-pub fn central_hessian<F>(mut grad: F, x: &[f64]) -> Result<Vec<Vec<f64>>, Error>
+pub fn central_hessian<F>(grad: F, x: &[f64]) -> Result<Vec<Vec<f64>>, Error>
+where
+    F: FnMut(&[f64]) -> Result<Vec<f64>, Error>,
+{
+    central_hessian_in_box(grad, x, None)
+}
+
+/// [`central_hessian`] that never evaluates the gradient outside `bounds`:
+/// where `x_j +- h` would leave the box, the column is the one-sided
+/// difference `(g(x + h e_j) - g(x)) / h` (or backward) towards the side
+/// with room, and where neither side has room for `h`, the step shrinks to
+/// the room there is (a variable with equal bounds gets a zero column).
+/// Objectives such as the SEIRD loss are undefined outside their box
+/// (negative rates), so a Hessian taken at a bound must not step out.
+pub fn central_hessian_in_box<F>(
+    mut grad: F,
+    x: &[f64],
+    bounds: Option<&Bounds>,
+) -> Result<Vec<Vec<f64>>, Error>
 where
     F: FnMut(&[f64]) -> Result<Vec<f64>, Error>,
 {
     let n = x.len();
     let mut cols = Vec::with_capacity(n);
     let mut xt = x.to_vec();
+    let mut g0: Option<Vec<f64>> = None;
     for j in 0..n {
         let h = f64::EPSILON.cbrt() * x[j].abs().max(1.0);
-        xt[j] = x[j] + h;
-        let gp = grad(&xt)?;
-        xt[j] = x[j] - h;
-        let gm = grad(&xt)?;
-        xt[j] = x[j];
-        let width = (x[j] + h) - (x[j] - h);
+        let (lo, hi) = match bounds {
+            Some(b) => (b.lower()[j], b.upper()[j]),
+            None => (f64::NEG_INFINITY, f64::INFINITY),
+        };
+        let (up, down) = (hi - x[j], x[j] - lo);
+        // (forward step, backward step); 0 means "use x itself".
+        let (hp, hm) = if up >= h && down >= h {
+            (h, h)
+        } else if up >= h {
+            (h, 0.0)
+        } else if down >= h {
+            (0.0, h)
+        } else if up.min(down) > 0.0 {
+            let r = up.min(down);
+            (r, r)
+        } else if up > 0.0 {
+            (up, 0.0)
+        } else if down > 0.0 {
+            (0.0, down)
+        } else {
+            cols.push(vec![0.0; n]);
+            continue;
+        };
+        let mut side =
+            |step: f64, sign: f64, xt: &mut Vec<f64>| -> Result<(Vec<f64>, f64), Error> {
+                if step == 0.0 {
+                    if g0.is_none() {
+                        g0 = Some(grad(x)?);
+                    }
+                    return Ok((g0.clone().unwrap_or_default(), x[j]));
+                }
+                let mut xj = x[j] + sign * step;
+                if let Some(_b) = bounds {
+                    xj = xj.max(lo).min(hi);
+                }
+                xt[j] = xj;
+                let g = grad(xt)?;
+                xt[j] = x[j];
+                Ok((g, xj))
+            };
+        let (gp, xp) = side(hp, 1.0, &mut xt)?;
+        let (gm, xm) = side(hm, -1.0, &mut xt)?;
+        // The actual (representable) distance between the two points.
+        let width = xp - xm;
         cols.push(
             gp.iter()
                 .zip(&gm)
                 .map(|(a, b)| (a - b) / width)
                 .collect::<Vec<f64>>(),
         );
+    }
+    for c in &cols {
+        if c.len() != n {
+            return Err(OptimError::GradientLength {
+                solver: "finite-difference Hessian",
+                expected: n,
+                got: c.len(),
+            }
+            .into());
+        }
     }
     Ok((0..n)
         .map(|i| (0..n).map(|j| 0.5 * (cols[j][i] + cols[i][j])).collect())

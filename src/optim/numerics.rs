@@ -1,11 +1,12 @@
 //! Numerical tools that keep losses finite: stable log-sum-exp, softmax and
-//! log-softmax, and a condition-number estimate of a symmetric matrix with a
-//! warning when a problem is ill-conditioned.
+//! log-softmax, and the condition number of a square matrix with a warning
+//! when a problem is ill-conditioned.
 
 // Matrix code reads best with explicit indices (a[i][j], h[i][j]).
 #![allow(clippy::needless_range_loop)]
 
 use super::linalg::{cholesky, cholesky_solve, dot, Matrix};
+use super::{validate, OptimError};
 
 /// `log(sum_i exp(v_i))` without overflow or underflow, by shifting by the
 /// maximum: `m + log(sum exp(v_i - m))`. Empty input gives `-inf`; any
@@ -55,33 +56,109 @@ pub fn log_softmax(v: &[f64]) -> Vec<f64> {
 /// direction is lost in rounding of the steepest one.
 pub const ILL_CONDITIONED: f64 = 1e8;
 
-/// An estimate of `kappa(A) = lambda_max / lambda_min` for a symmetric
-/// matrix.
+/// The 2-norm condition number `kappa(A) = sigma_max / sigma_min` of a
+/// square matrix, with what was learnt on the way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConditionEstimate {
-    /// Largest eigenvalue (power iteration).
+    /// Largest eigenvalue when the matrix is symmetric (power iteration on
+    /// the positive definite path, exact otherwise); for a non-symmetric
+    /// matrix, the largest singular value.
     pub lambda_max: f64,
     /// Smallest eigenvalue (inverse iteration), or `None` when the matrix is
-    /// not positive definite.
+    /// not symmetric positive definite.
     pub lambda_min: Option<f64>,
-    /// `lambda_max / lambda_min`, infinite when not positive definite.
+    /// `sigma_max / sigma_min` (for a symmetric positive definite matrix
+    /// `lambda_max / lambda_min`), infinite when the matrix is singular.
     pub kappa: f64,
-    /// A one-line warning when the matrix is not positive definite or
-    /// `kappa > ILL_CONDITIONED`.
+    /// Whether the matrix is symmetric positive definite (the fast path).
+    pub positive_definite: bool,
+    /// A one-line warning when a symmetric matrix is not positive definite
+    /// or `kappa > ILL_CONDITIONED`.
     pub warning: Option<String>,
 }
 
-/// Estimates the condition number of the symmetric positive definite
-/// matrix `a` (rows) by 200 steps of power iteration for `lambda_max` and of
-/// inverse iteration (Cholesky solves) for `lambda_min`.
-pub fn condition_number(a: &[Vec<f64>]) -> ConditionEstimate {
-    let n = a.len();
+/// The 2-norm condition number of the square matrix `a` (given by rows).
+///
+/// A symmetric positive definite matrix (the Hessian at a strict minimum)
+/// takes the fast path: 200 steps of power iteration for `lambda_max` and
+/// of inverse iteration (Cholesky solves) for `lambda_min`. Any other
+/// square matrix gets `sigma_max / sigma_min` from nalgebra's SVD; a
+/// symmetric one that is not positive definite is also flagged, since as a
+/// Hessian it means no strict minimum. A matrix that is empty, not square
+/// or ragged is an error, not a panic.
+pub fn condition_number(a: &[Vec<f64>]) -> Result<ConditionEstimate, OptimError> {
+    let n = validate::square(a)?;
+    if let Some((i, j)) = (0..n)
+        .flat_map(|i| (0..n).map(move |j| (i, j)))
+        .find(|&(i, j)| !a[i][j].is_finite())
+    {
+        return Err(OptimError::InvalidSetting {
+            solver: "condition_number",
+            setting: "matrix entry",
+            value: format!("a[{i}][{j}] = {}", a[i][j]),
+            problem: "must be finite",
+        });
+    }
+    let symmetric = (0..n).all(|i| (0..i).all(|j| a[i][j] == a[j][i]));
     let mut m = Matrix::zeros(n);
     for i in 0..n {
         for j in 0..n {
             m.set(i, j, a[i][j]);
         }
     }
+    let ill = |kappa: f64| {
+        (kappa > ILL_CONDITIONED).then(|| {
+            format!("ill-conditioned: condition number about {kappa:.1e} (> {ILL_CONDITIONED:.0e}); expect slow or inaccurate convergence")
+        })
+    };
+    if symmetric {
+        if let Some(l) = cholesky(&m) {
+            let (lambda_max, lambda_min) = spd_extremes(a, &l);
+            if lambda_min > 0.0 {
+                let kappa = lambda_max / lambda_min;
+                return Ok(ConditionEstimate {
+                    lambda_max,
+                    lambda_min: Some(lambda_min),
+                    kappa,
+                    positive_definite: true,
+                    warning: ill(kappa),
+                });
+            }
+        }
+    }
+    let dm = nalgebra::DMatrix::from_fn(n, n, |i, j| a[i][j]);
+    let sv = dm.clone().singular_values();
+    let smax = sv.max();
+    let smin = sv.min();
+    let kappa = if smin > 0.0 {
+        smax / smin
+    } else {
+        f64::INFINITY
+    };
+    let (lambda_max, warning) = if symmetric {
+        let eig = dm.symmetric_eigenvalues();
+        (
+            eig.max(),
+            Some("the matrix is not positive definite (no strict minimum here)".to_string()),
+        )
+    } else if kappa.is_infinite() {
+        (smax, Some("the matrix is singular".to_string()))
+    } else {
+        (smax, ill(kappa))
+    };
+    Ok(ConditionEstimate {
+        lambda_max,
+        lambda_min: None,
+        kappa,
+        positive_definite: false,
+        warning,
+    })
+}
+
+/// `(lambda_max, lambda_min)` of the symmetric positive definite `a` with
+/// Cholesky factor `l`, by power and inverse iteration.
+fn spd_extremes(a: &[Vec<f64>], l: &Matrix) -> (f64, f64) {
+    let n = a.len();
     let mul = |v: &[f64]| -> Vec<f64> { (0..n).map(|i| dot(&a[i], v)).collect() };
     // A start vector with components in every eigendirection (generically).
     let start: Vec<f64> = (0..n)
@@ -101,36 +178,15 @@ pub fn condition_number(a: &[Vec<f64>]) -> ConditionEstimate {
         }
         v = normalise(w);
     }
-    let lambda_min = cholesky(&m).map(|l| {
-        let mut v = normalise(start);
-        let mut lam = 0.0;
-        for _ in 0..200 {
-            let w = cholesky_solve(&l, &v);
-            // Rayleigh quotient of A^-1 is 1 / lambda_min.
-            lam = 1.0 / dot(&v, &w);
-            v = normalise(w);
-        }
-        lam
-    });
-    let (kappa, warning) = match lambda_min {
-        Some(lmin) if lmin > 0.0 => {
-            let kappa = lambda_max / lmin;
-            let warning = (kappa > ILL_CONDITIONED).then(|| {
-                format!("ill-conditioned: condition number about {kappa:.1e} (> {ILL_CONDITIONED:.0e}); expect slow or inaccurate convergence")
-            });
-            (kappa, warning)
-        }
-        _ => (
-            f64::INFINITY,
-            Some("the matrix is not positive definite (no strict minimum here)".to_string()),
-        ),
-    };
-    ConditionEstimate {
-        lambda_max,
-        lambda_min,
-        kappa,
-        warning,
+    let mut v = normalise(start);
+    let mut lambda_min = 0.0;
+    for _ in 0..200 {
+        let w = cholesky_solve(l, &v);
+        // Rayleigh quotient of A^-1 is 1 / lambda_min.
+        lambda_min = 1.0 / dot(&v, &w);
+        v = normalise(w);
     }
+    (lambda_max, lambda_min)
 }
 
 #[cfg(test)]
@@ -177,15 +233,17 @@ mod tests {
     #[test]
     fn condition_number_of_known_matrices() {
         let d = vec![vec![1e4, 0.0], vec![0.0, 1.0]];
-        let c = condition_number(&d);
+        let c = condition_number(&d).unwrap();
         assert_relative_eq!(c.kappa, 1e4, max_relative = 1e-9);
         assert!(c.warning.is_none());
         let ill = vec![vec![1e9, 0.0], vec![0.0, 1.0]];
-        assert!(condition_number(&ill).warning.is_some());
+        assert!(condition_number(&ill).unwrap().warning.is_some());
         // [[2, 1], [1, 2]] has eigenvalues 3 and 1.
-        let c = condition_number(&[vec![2.0, 1.0], vec![1.0, 2.0]]);
+        let c = condition_number(&[vec![2.0, 1.0], vec![1.0, 2.0]]).unwrap();
         assert_relative_eq!(c.kappa, 3.0, max_relative = 1e-9);
-        let indefinite = condition_number(&[vec![1.0, 2.0], vec![2.0, 1.0]]);
-        assert!(indefinite.kappa.is_infinite() && indefinite.warning.is_some());
+        let indefinite = condition_number(&[vec![1.0, 2.0], vec![2.0, 1.0]]).unwrap();
+        // Eigenvalues 3 and -1: singular values 3 and 1.
+        assert_relative_eq!(indefinite.kappa, 3.0, max_relative = 1e-12);
+        assert!(!indefinite.positive_definite && indefinite.warning.is_some());
     }
 }

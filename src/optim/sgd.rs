@@ -17,12 +17,13 @@
 //! "Optimization methods for large-scale machine learning", SIAM Review 60
 //! (2018).
 
-use argmin::core::{Error, IterState, Problem, Solver, TerminationReason, TerminationStatus, KV};
+use argmin::core::{Error, IterState, Problem, Solver, State, TerminationReason, KV};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use super::{Bounds, OptimError};
+use super::stopping::{diverged, DivergenceWatch};
+use super::{validate, Bounds, OptimError};
 
 /// A loss that is the mean of per-sample losses, `f(x) = 1/n sum_i f_i(x)`,
 /// evaluated on any subset ("batch") of samples.
@@ -46,7 +47,7 @@ pub struct SGD {
     seed: u64,
     rng: StdRng,
     bounds: Option<Bounds>,
-    stop: Option<TerminationReason>,
+    watch: DivergenceWatch,
 }
 
 impl SGD {
@@ -66,7 +67,7 @@ impl SGD {
             seed: 0,
             rng: StdRng::seed_from_u64(0),
             bounds: None,
-            stop: None,
+            watch: DivergenceWatch::default(),
         })
     }
 
@@ -115,15 +116,18 @@ impl<O: SumOfLosses> Solver<O, SgdState> for SGD {
         mut state: SgdState,
     ) -> Result<(SgdState, Option<KV>), Error> {
         self.rng = StdRng::seed_from_u64(self.seed);
-        self.stop = None;
         let mut x = state
             .take_param()
             .ok_or(OptimError::NoStartPoint { solver: "sgd" })?;
+        validate::start_point("sgd", &x, self.bounds.as_ref())?;
         if let Some(b) = &self.bounds {
-            b.check_len(&x)?;
             b.project(&mut x);
         }
-        let all: Vec<usize> = (0..problem.problem("n_samples", |p| Ok(p.n_samples()))?).collect();
+        let n = problem.problem("n_samples", |p| Ok(p.n_samples()))?;
+        if n == 0 {
+            return Err(OptimError::EmptyProblem { solver: "sgd" }.into());
+        }
+        let all: Vec<usize> = (0..n).collect();
         let f = problem.problem("cost_count", |p| p.batch_cost(&x, &all))?;
         if !f.is_finite() {
             return Err(OptimError::NonFiniteStart {
@@ -133,6 +137,7 @@ impl<O: SumOfLosses> Solver<O, SgdState> for SGD {
             }
             .into());
         }
+        self.watch = DivergenceWatch::start(f);
         Ok((state.param(x).cost(f), None))
     }
 
@@ -148,8 +153,10 @@ impl<O: SumOfLosses> Solver<O, SgdState> for SGD {
         let mut order: Vec<usize> = (0..n).collect();
         order.shuffle(&mut self.rng);
         let mut steps = 0u64;
+        let x_prev = x.clone();
         for batch in order.chunks(self.batch_size) {
             let g = problem.problem("batch_gradient_count", |p| p.batch_gradient(&x, batch))?;
+            validate::gradient("sgd", &g, x.len())?;
             for (xi, gi) in x.iter_mut().zip(&g) {
                 *xi -= self.lr * gi;
             }
@@ -160,21 +167,26 @@ impl<O: SumOfLosses> Solver<O, SgdState> for SGD {
         }
         order.sort_unstable();
         let f = problem.problem("cost_count", |p| p.batch_cost(&x, &order))?;
-        if !f.is_finite() {
-            self.stop = Some(TerminationReason::SolverExit(
+        let step = x
+            .iter()
+            .zip(&x_prev)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f64>()
+            .sqrt();
+        let stop = if !f.is_finite() {
+            Some(TerminationReason::SolverExit(
                 "non-finite cost (learning rate too large?)".into(),
-            ));
-        }
-        Ok((
-            state.param(x).cost(f),
-            Some(argmin::kv!("batches" => steps;)),
-        ))
-    }
-
-    fn terminate(&mut self, _state: &SgdState) -> TerminationStatus {
-        match self.stop.take() {
-            Some(r) => TerminationStatus::Terminated(r),
-            None => TerminationStatus::NotTerminated,
-        }
+            ))
+        } else if self.watch.diverged(f, step) {
+            Some(diverged())
+        } else {
+            None
+        };
+        let kv = argmin::kv!("batches" => steps;);
+        let state = state.param(x).cost(f);
+        Ok(match stop {
+            Some(reason) => (state.terminate_with(reason), Some(kv)),
+            None => (state, Some(kv)),
+        })
     }
 }

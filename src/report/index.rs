@@ -7,7 +7,7 @@
 //!   `#sort=r_0-desc` in the address sorts on load, so a sorted view can be
 //!   linked),
 //! * a small-multiples grid of the regions' fit plots, each linking to the
-//!   region's `report.md`.
+//!   region's `report.html`.
 //!
 //! The page is generated as a string by hand: it is one template with a
 //! table, and a template engine would add a dependency for little gain.
@@ -17,7 +17,7 @@ use std::path::Path;
 
 use super::plot;
 use super::summary::{Status, Summary, SummaryRow};
-use super::{REPORT_MD, THUMB_SVG};
+use super::{REPORT_HTML, THUMB_SVG};
 use crate::error::Error;
 use crate::io::write_atomic;
 
@@ -60,13 +60,14 @@ h1 { font-size: 1.5rem; margin-bottom: 0.2rem; }
 .sub { color: #555; margin-top: 0; }
 .world { display: flex; flex-wrap: wrap; gap: 1rem; }
 .world svg { max-width: 100%; height: auto; border: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: 0.85rem; margin: 1rem 0; }
-th, td { padding: 0.2rem 0.5rem; border-bottom: 1px solid #e4e4e4; text-align: right; white-space: nowrap; }
+table { border-collapse: collapse; font-size: 0.8rem; margin: 1rem 0; }
+th, td { padding: 0.2rem 0.35rem; border-bottom: 1px solid #e4e4e4; text-align: right; white-space: nowrap; }
+th { white-space: normal; }
 th { cursor: pointer; background: #f3f5f8; position: sticky; top: 0; user-select: none; }
 th[data-dir="asc"]::after { content: " \25B2"; }
 th[data-dir="desc"]::after { content: " \25BC"; }
 td.text, th.text { text-align: left; }
-td.err { text-align: left; white-space: normal; color: #a11; min-width: 18rem; max-width: 32rem; }
+td.err { text-align: left; white-space: normal; color: #a11; min-width: 12rem; max-width: 20rem; }
 tr.failed td { background: #fff4f4; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 0.6rem; }
 figure { margin: 0; border: 1px solid #ddd; padding: 0.3rem; background: #fff; }
@@ -129,6 +130,8 @@ const SCRIPT: &str = r#"
   status.setAttribute('data-rendered', ok);
   status.setAttribute('data-total', figs.length);
   status.textContent = ok === figs.length ? '' : (figs.length - ok) + ' of ' + figs.length + ' plots failed to render';
+  // Where the table ends, so a test can check it fits a 1400 px window.
+  status.setAttribute('data-table-right', Math.ceil(table.getBoundingClientRect().right));
 })();
 "#;
 
@@ -205,7 +208,7 @@ fn table_row(out: &mut String, row: &SummaryRow) {
     if fitted {
         let _ = write!(
             out,
-            "<td class=\"text\"><a href=\"{}/{REPORT_MD}\">{name}</a></td>",
+            "<td class=\"text\"><a href=\"{}/{REPORT_HTML}\">{name}</a></td>",
             escape(&href(&row.dir))
         );
     } else {
@@ -228,7 +231,7 @@ fn table_row(out: &mut String, row: &SummaryRow) {
     let _ = write!(
         out,
         "<td class=\"text\">{}</td>",
-        escape(&row.at_bound.replace(';', ", "))
+        escape(&row.at_bound.replace(';', " "))
     );
     match row.msle {
         Some(x) if x.is_finite() => {
@@ -325,7 +328,7 @@ pub fn index_html(root: &Path, summary: &Summary, subtitle: &str) -> Result<Stri
         };
         let _ = writeln!(
             h,
-            "<figure><a href=\"{}/{REPORT_MD}\">{thumb}</a><figcaption><b>{}</b>R_0 {} &rarr; R_t {} &middot; MSLE {}</figcaption></figure>",
+            "<figure><a href=\"{}/{REPORT_HTML}\">{thumb}</a><figcaption><b>{}</b>R_0 {} &rarr; R_t {} &middot; MSLE {}</figcaption></figure>",
             escape(&href(&row.dir)),
             escape(&row.region),
             row.r_0.map_or("-".into(), |v| format!("{v:.2}")),

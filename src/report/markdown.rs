@@ -127,6 +127,133 @@ fn headline(data: &TrainingData, forecast: &Forecast) -> Option<Headline> {
     })
 }
 
+/// "upper bound: the data do not determine it" for a parameter on a bound
+/// (which bound it is, read off the value), `None` for the others.
+fn bound_note(result: &FitResult, j: usize) -> Option<String> {
+    let v = result.params.to_array()[j];
+    let lo = result.config.bounds.lower.to_array()[j];
+    let hi = result.config.bounds.upper.to_array()[j];
+    // The fit's own list, or a value within 0.1% of the range from a bound
+    // (R_0 = 6.4899 is the bound 6.49 for a reader).
+    let near = (v - lo).abs().min((hi - v).abs()) <= 1e-3 * (hi - lo).abs();
+    if !near && !result.at_bound.iter().any(|b| b == PARAM_NAMES[j]) {
+        return None;
+    }
+    let side = if (v - lo).abs() <= (hi - v).abs() {
+        "lower"
+    } else {
+        "upper"
+    };
+    Some(format!("{side} bound: the data do not determine it"))
+}
+
+/// The first training day on which cumulative cases reached `threshold`.
+fn first_day_with(data: &TrainingData, threshold: f64) -> Option<chrono::NaiveDate> {
+    data.cases
+        .iter()
+        .position(|c| *c >= threshold)
+        .map(|j| data.dates[j])
+}
+
+/// What R(t) did, in words, with the caveats a reader needs: a change dated
+/// before the outbreak took off (day 0 is the first confirmed case, often a
+/// lone import weeks earlier) is how the fit bends its start, not the date
+/// of an intervention; a rise from R_0 = 0 has no percentage.
+fn transmission_sentence(data: &TrainingData, result: &FitResult) -> String {
+    let p = &result.params;
+    let (r0, rt) = (fmt_value(p.r_0), fmt_value(p.r_t));
+    let when = format!("around {} (day {:.1})", midpoint_date(result), p.l);
+    let mut out = if (p.r_0 - p.r_t).abs() < 1e-3 * p.r_0.abs().max(1e-3) {
+        format!("R_0 = {r0} = R_t: transmission did not change in the fitted window.")
+    } else if p.r_0 <= 1e-9 {
+        format!("R_0 = 0 -> R_t = {rt}: R(t) rose from 0 to {rt} {when}; the model starts without transmission, which is how it fits a delayed take-off, not a measured rise.")
+    } else {
+        let change = (1.0 - p.r_t / p.r_0).abs() * 100.0;
+        let verb = if p.r_t < p.r_0 { "fell" } else { "rose" };
+        format!("R_0 = {r0} -> R_t = {rt}: transmission {verb} by {change:.0}% {when}.")
+    };
+    // Take-off: cumulative cases first reach 100 (or a tenth of the last
+    // count, for small outbreaks).
+    let last = data.cases.last().copied().unwrap_or(0.0);
+    let threshold = (last / 10.0).clamp(1.0, 100.0).round();
+    let midpoint = result.start_date + chrono::Duration::days(p.l.clamp(0.0, 1e5).round() as i64);
+    if let Some(takeoff) = first_day_with(data, threshold) {
+        if p.r_0 > 1e-9 && midpoint < takeoff {
+            out.push_str(&format!(
+                "\n\n**Caveat:** this change is dated before cumulative cases reached {} (on {takeoff}). \
+                 Day 0 is the first day with a confirmed case, {}; a change dated before \
+                 the outbreak took off is how the fit shapes its start, not the date of an intervention.",
+                group_thousands(threshold),
+                result.start_date
+            ));
+        }
+    }
+    out
+}
+
+/// `## Fit quality`: the whole window, daily counts, the worst day, and
+/// what the model cannot represent.
+fn quality_section(s: &mut String, data: &TrainingData, forecast: &Forecast) {
+    let q = super::quality::window_quality(data, forecast);
+    let _ = writeln!(
+        s,
+        "## Fit quality over the whole window
+"
+    );
+    let _ = writeln!(
+        s,
+        "The loss above weighs only the last days; these numbers cover every training day.\n"
+    );
+    let deaths = q
+        .rmsle_daily_deaths
+        .map(|d| format!(", deaths {d:.2}"))
+        .unwrap_or_else(|| "; no deaths observed".into());
+    let _ = writeln!(
+        s,
+        "- RMSLE of daily new counts: cases {:.2}{deaths} (0 is a perfect fit; 0.69 means typically 2-fold off)",
+        q.rmsle_daily_cases
+    );
+    if let Some(w) = &q.worst {
+        let _ = writeln!(
+            s,
+            "- Worst day: {}, cumulative {}: model {}, observed {} ({:.1}-fold {})",
+            w.date,
+            w.series,
+            group_thousands(w.model),
+            group_thousands(w.observed),
+            w.fold,
+            if w.model > w.observed {
+                "too high"
+            } else {
+                "too low"
+            }
+        );
+    }
+    let _ = writeln!(s);
+    if q.new_cases < 30.0 {
+        let _ = writeln!(
+            s,
+            "**Nearly flat series:** only {} new cases in the window. So few counts cannot \
+             determine the parameters; read the fit as a curve through them, not as estimates.\n",
+            group_thousands(q.new_cases)
+        );
+    } else if q.waves >= 2 {
+        let _ = writeln!(
+            s,
+            "**The model cannot represent these data:** the daily cases show {} waves, and the \
+             model's transmission declines once (R_0 to R_t), so it can follow one wave at most. \
+             The fit is a compromise between the waves; fit a window around one wave (`--start`, `--end`).\n",
+            q.waves
+        );
+    } else if q.rmsle_daily_cases > 1.0 {
+        let _ = writeln!(
+            s,
+            "**Poor fit:** the model misses daily cases {:.1}-fold on a typical day.\n",
+            q.rmsle_daily_cases.exp()
+        );
+    }
+}
+
 /// The page `report.md`.
 pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -> String {
     let mut s = String::new();
@@ -137,13 +264,16 @@ pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -
     let _ = writeln!(s, "# SEIRD fit: {name}\n");
     let _ = writeln!(
         s,
-        "![observed vs fitted cumulative cases and deaths, and R(t)](forecast.png)\n"
+        "![observed vs fitted cumulative and daily cases and deaths, and R(t)](forecast.png)\n"
     );
     let _ = writeln!(
         s,
-        "Shaded: the training window. Dots: observations the fit saw; crosses: \
-         held-out observations after the window. Solid lines: the model over the \
-         training window; dashed: its forecast.\n"
+        "Blue shade: the training window; yellow: the forecast days. Light rings: \
+         observations the fit saw; crosses: held-out observations after the window. \
+         Dark lines: the model over the training window; dashed: its forecast \
+         (with its 50 % and 90 % intervals when computed). Zeros sit on the grey \
+         row marked 0. R(t) = beta(t)/rho is the reproduction number in a wholly \
+         susceptible population; R_eff = R(t) S/N accounts for the immune.\n"
     );
 
     let _ = writeln!(s, "## Data window\n");
@@ -192,11 +322,9 @@ pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -
         bounds.upper.to_array(),
     );
     for (j, (symbol, unit, meaning)) in PARAM_INFO.iter().enumerate() {
-        let flag = if result.at_bound.iter().any(|b| b == PARAM_NAMES[j]) {
-            " **(at bound)**"
-        } else {
-            ""
-        };
+        let flag = bound_note(result, j)
+            .map(|note| format!(" **({note})**"))
+            .unwrap_or_default();
         let unit = if unit.is_empty() {
             String::new()
         } else {
@@ -217,27 +345,17 @@ pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -
         );
     }
     let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "R_0 = {} -> R_t = {}: transmission {} by {:.0}% around {} (day {:.1}).",
-        fmt_value(p.r_0),
-        fmt_value(p.r_t),
-        if p.r_t <= p.r_0 { "fell" } else { "rose" },
-        if p.r_0 > 0.0 {
-            (1.0 - p.r_t / p.r_0).abs() * 100.0
-        } else {
-            0.0
-        },
-        midpoint_date(result),
-        p.l
-    );
+    let _ = writeln!(s, "{}", transmission_sentence(data, result));
+    // Identifiability (which parameters the data determine) is the fit's to
+    // compute; until FitResult carries it, parameters on a bound are the
+    // ones known not to be determined, and are worded so in the table.
     if result.at_bound.is_empty() {
         let _ = writeln!(s, "\nNo parameter ended on a bound.\n");
     } else {
         let _ = writeln!(
             s,
             "\n**Parameters at a bound: {}.** The optimum may lie outside the box; \
-             read these values as limits, not estimates.\n",
+             the data do not determine these values: read them as limits, not estimates.\n",
             result.at_bound.join(", ")
         );
     }
@@ -263,6 +381,7 @@ pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -
     );
     let _ = writeln!(s, "| cases | {} |", fmt_loss(loss.msle_cases));
     let _ = writeln!(s, "| deaths | {} |\n", fmt_loss(loss.msle_deaths));
+    quality_section(&mut s, data, forecast);
 
     let _ = writeln!(s, "## Optimizer\n");
     let o = &result.optimizer;
@@ -277,8 +396,12 @@ pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -
     let _ = writeln!(s, "- Wall time: {}", fmt_duration(o.seconds));
     let _ = writeln!(
         s,
-        "- Failed ODE solves (the line search backed off): {}\n",
-        o.solve_failures
+        "- Failed ODE solves (the line search backed off): {}{}\n",
+        o.solve_failures,
+        o.solve_failure
+            .as_deref()
+            .map(|why| format!(" (the last: {why})"))
+            .unwrap_or_default()
     );
 
     let _ = writeln!(s, "## Forecast\n");

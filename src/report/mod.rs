@@ -10,6 +10,7 @@
 //! * `report.md` — a human-readable page ([`markdown`]),
 //! * `forecast_quantiles.csv` and `forecast_hub.csv` — the forecast's
 //!   quantiles, when it has intervals ([`quantiles`]),
+//! * `report.html` — the same page rendered for a browser, plot embedded ([`html`]),
 //! * `fit.json` — the [`FitResult`], written last: a region whose `fit.json`
 //!   exists and parses is complete, which is what `batch --resume` relies on.
 //!
@@ -21,9 +22,12 @@
 //! [`index`] builds the batch's self-contained `index.html`.
 
 pub mod backtest;
+pub mod html;
 pub mod index;
 pub mod markdown;
 pub mod plot;
+pub mod provenance;
+pub mod quality;
 pub mod quantiles;
 pub mod summary;
 mod table;
@@ -36,7 +40,7 @@ use crate::fit::{FitResult, Forecast};
 use crate::io::write_atomic;
 
 pub use markdown::summary_text;
-pub use table::{forecast_rows, ForecastRow, Phase};
+pub use table::{check_forecast, forecast_rows, ForecastRow, Phase};
 
 /// File name of the fit result; written last, so its presence marks a
 /// completed region.
@@ -47,6 +51,8 @@ pub const FORECAST_CSV: &str = "forecast.csv";
 pub const FORECAST_PNG: &str = "forecast.png";
 /// File name of the human-readable report.
 pub const REPORT_MD: &str = "report.md";
+/// File name of the report rendered as a self-contained web page.
+pub const REPORT_HTML: &str = "report.html";
 /// File name of the small plot used by the batch index.
 pub const THUMB_SVG: &str = "thumb.svg";
 
@@ -61,6 +67,8 @@ pub struct RegionFiles {
     pub forecast_png: PathBuf,
     /// `report.md`.
     pub report_md: PathBuf,
+    /// `report.html`.
+    pub report_html: PathBuf,
     /// `thumb.svg`.
     pub thumbnail: PathBuf,
 }
@@ -73,45 +81,145 @@ impl RegionFiles {
             forecast_csv: dir.join(FORECAST_CSV),
             forecast_png: dir.join(FORECAST_PNG),
             report_md: dir.join(REPORT_MD),
+            report_html: dir.join(REPORT_HTML),
             thumbnail: dir.join(THUMB_SVG),
         }
     }
 
     /// Every path, `fit.json` last (the order they are written in).
-    pub fn all(&self) -> [&Path; 5] {
+    pub fn all(&self) -> [&Path; 6] {
         [
             &self.forecast_csv,
             &self.forecast_png,
             &self.thumbnail,
             &self.report_md,
+            &self.report_html,
             &self.fit_json,
         ]
     }
 }
 
+/// Which plots [`write_region_with`] draws. Drawing and encoding the
+/// full-size PNG is about a fifth of a batch's CPU time (`perf`, see
+/// reports/performance.md), so a batch draws thumbnails by default and a
+/// region's full plot is drawn on demand (`seird-fit --country X`, or
+/// `batch --plots full`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Plots {
+    /// `forecast.png` and `thumb.svg`.
+    #[default]
+    Full,
+    /// `thumb.svg` only.
+    Thumb,
+    /// Neither.
+    None,
+}
+
+impl Plots {
+    /// The name as `--plots` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Plots::Full => "full",
+            Plots::Thumb => "thumb",
+            Plots::None => "none",
+        }
+    }
+}
+
+impl std::str::FromStr for Plots {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "full" => Ok(Plots::Full),
+            "thumb" => Ok(Plots::Thumb),
+            "none" => Ok(Plots::None),
+            other => Err(format!("'{other}' is not one of full, thumb, none")),
+        }
+    }
+}
+
+impl std::fmt::Display for Plots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl RegionFiles {
+    /// The files a region written with `plots` must have to be complete,
+    /// `fit.json` last.
+    pub fn required(&self, plots: Plots) -> Vec<&Path> {
+        self.all()
+            .into_iter()
+            .filter(|p| match plots {
+                Plots::Full => true,
+                Plots::Thumb => *p != self.forecast_png.as_path(),
+                Plots::None => *p != self.forecast_png.as_path() && *p != self.thumbnail.as_path(),
+            })
+            .collect()
+    }
+}
+
 /// Writes a region's report files into `dir` (created if needed), each
-/// atomically, `fit.json` last.
+/// atomically, `fit.json` last: [`write_region_with`] with every plot.
 pub fn write_region(
     dir: &Path,
     data: &TrainingData,
     result: &FitResult,
     forecast: &Forecast,
 ) -> Result<RegionFiles, Error> {
-    check_forecast(forecast)?;
+    write_region_with(dir, data, result, forecast, Plots::Full, None)
+}
+
+/// Writes a region's report files into `dir` (created if needed), each
+/// atomically, `fit.json` last, with the plots `plots` asks for, and a
+/// `provenance` block appended to `fit.json` when one is given (readers of
+/// [`FitResult`] ignore it). A plot not drawn this time is removed if an
+/// earlier run left one, so no file in `dir` shows another fit.
+pub fn write_region_with(
+    dir: &Path,
+    data: &TrainingData,
+    result: &FitResult,
+    forecast: &Forecast,
+    plots: Plots,
+    provenance: Option<&provenance::Provenance>,
+) -> Result<RegionFiles, Error> {
     let files = RegionFiles::in_dir(dir);
 
-    let rows = forecast_rows(data, forecast);
+    let rows = forecast_rows(data, forecast)?;
     write_atomic(&files.forecast_csv, &table::to_csv(&rows)?)?;
 
-    plot::write_forecast_png(&files.forecast_png, data, result, forecast)?;
-    write_atomic(
-        &files.thumbnail,
-        plot::thumbnail_svg(data, forecast)?.as_bytes(),
-    )?;
-    write_atomic(
-        &files.report_md,
-        markdown::report_md(data, result, forecast).as_bytes(),
-    )?;
+    let png = if plots == Plots::Full {
+        let png = plot::forecast_png(data, result, forecast)?;
+        write_atomic(&files.forecast_png, &png)?;
+        Some(png)
+    } else {
+        remove_stale(&files.forecast_png)?;
+        None
+    };
+    if plots == Plots::None {
+        remove_stale(&files.thumbnail)?;
+    } else {
+        write_atomic(
+            &files.thumbnail,
+            plot::thumbnail_svg(data, forecast)?.as_bytes(),
+        )?;
+    }
+    let mut md = markdown::report_md(data, result, forecast);
+    if plots != Plots::Full {
+        // The page links the plot by file name; point it at the plot that
+        // exists (a local edit here keeps the page's text in one place).
+        let link = format!("]({FORECAST_PNG})");
+        md = match plots {
+            Plots::Thumb => md.replace(&link, &format!("]({THUMB_SVG})")),
+            _ => md.replace(&link, "]()"),
+        };
+    }
+    write_atomic(&files.report_md, md.as_bytes())?;
+    let title = format!("SEIRD fit: {}", data.key.display_name());
+    let page = html::render_page(&title, &md, png.as_deref().map(|p| (FORECAST_PNG, p)));
+    write_atomic(&files.report_html, page.as_bytes())?;
 
     if let Some(iv) = &forecast.intervals {
         write_atomic(
@@ -125,10 +233,28 @@ pub fn write_region(
         )?;
     }
 
-    let json = serde_json::to_string_pretty(result)
-        .map_err(|e| Error::Report(format!("cannot serialise fit.json: {e}")))?;
+    let json_err = |e: serde_json::Error| Error::Report(format!("cannot serialise fit.json: {e}"));
+    let mut value = serde_json::to_value(result).map_err(json_err)?;
+    if let (Some(p), Some(obj)) = (provenance, value.as_object_mut()) {
+        obj.insert(
+            "provenance".into(),
+            serde_json::to_value(p).map_err(json_err)?,
+        );
+    }
+    let json = serde_json::to_string_pretty(&value).map_err(json_err)?;
     write_atomic(&files.fit_json, json.as_bytes())?;
     Ok(files)
+}
+
+/// Removes a file an earlier run wrote, if it is there.
+fn remove_stale(path: &Path) -> Result<(), Error> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Reads a region's `fit.json`; `None` when it is missing or unreadable
@@ -136,37 +262,6 @@ pub fn write_region(
 pub fn read_fit_json(dir: &Path) -> Option<FitResult> {
     let bytes = std::fs::read(dir.join(FIT_JSON)).ok()?;
     serde_json::from_slice(&bytes).ok()
-}
-
-/// A forecast whose columns disagree in length would silently misalign the
-/// report, so it is refused up front.
-fn check_forecast(f: &Forecast) -> Result<(), Error> {
-    let n = f.dates.len();
-    let t = &f.trajectory;
-    let lens = [
-        ("cases", f.cases.len()),
-        ("deaths", f.deaths.len()),
-        ("reproduction", f.reproduction.len()),
-        ("s", t.s.len()),
-        ("e", t.e.len()),
-        ("i", t.i.len()),
-        ("r", t.r.len()),
-        ("d", t.d.len()),
-    ];
-    for (name, len) in lens {
-        if len != n {
-            return Err(Error::Report(format!(
-                "forecast has {n} dates but {len} values of '{name}'"
-            )));
-        }
-    }
-    if n == 0 || f.train_days > n {
-        return Err(Error::Report(format!(
-            "forecast has {n} days and {} training days",
-            f.train_days
-        )));
-    }
-    Ok(())
 }
 
 /// `1234567.8` -> `1,234,568`: counts of persons read better grouped.

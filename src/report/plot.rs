@@ -4,10 +4,15 @@
 //! `dejavu` crate), registered with plotters' `ab_glyph` backend, so plots
 //! render the same on a bare machine without any system fonts.
 //!
-//! * [`draw_forecast`]: the region plot (cumulative cases and deaths, observed
-//!   vs model, log scale, training window shaded, held-out observations as
-//!   crosses, forecast dashed; R(t) with the R = 1 line underneath). Generic
-//!   over the backend, so tests can draw into a pixel buffer.
+//! * [`draw_forecast`]: the region plot, three panels over one date axis:
+//!   cumulative and daily new cases and deaths (log scale, zeros on a row of
+//!   their own), then R(t) = beta(t)/rho and R_eff = R(t) S/N with the R = 1
+//!   line. Observations are light rings (held-out ones crosses), the model a
+//!   dark line, dashed over the forecast days, with the 50 % and 90 % bands
+//!   of [`crate::fit::Intervals`] when the forecast has them; training and
+//!   forecast days are shaded apart, and the legends sit in a column of
+//!   their own at the right, off the data. Generic over the backend, so
+//!   tests can draw into a pixel buffer.
 //! * [`write_forecast_png`]: that plot as `forecast.png`, drawn into a reused
 //!   pixel buffer with texts from a per-thread cache and encoded with fast PNG
 //!   settings: a batch writes one per region, and this was 15% of its CPU.
@@ -24,10 +29,10 @@ use plotters::style::FontStyle;
 use super::table::{forecast_rows, ForecastRow, Phase};
 use crate::data::TrainingData;
 use crate::error::Error;
-use crate::fit::{FitResult, Forecast};
+use crate::fit::{FitResult, Forecast, Target};
 
 /// Size of `forecast.png` in pixels.
-pub const FORECAST_SIZE: (u32, u32) = (1200, 860);
+pub const FORECAST_SIZE: (u32, u32) = (1200, 1000);
 /// Size of `thumb.svg`.
 pub const THUMB_SIZE: (u32, u32) = (240, 150);
 
@@ -76,11 +81,20 @@ pub fn write_forecast_png(
     result: &FitResult,
     forecast: &Forecast,
 ) -> Result<(), Error> {
-    let png = with_pixel_buffer(FORECAST_SIZE, |buf| {
+    crate::io::write_atomic(path, &forecast_png(data, result, forecast)?)
+}
+
+/// The bytes of `forecast.png` (see [`write_forecast_png`]); `report.html`
+/// embeds the same bytes.
+pub fn forecast_png(
+    data: &TrainingData,
+    result: &FitResult,
+    forecast: &Forecast,
+) -> Result<Vec<u8>, Error> {
+    with_pixel_buffer(FORECAST_SIZE, |buf| {
         render_into(buf, FORECAST_SIZE, data, result, forecast)?;
         encode_png(buf, FORECAST_SIZE)
-    })?;
-    crate::io::write_atomic(path, &png)
+    })
 }
 
 /// Draws the region plot into an RGB buffer of `size` (3 bytes per pixel).
@@ -173,23 +187,35 @@ impl Series {
         obs: impl Fn(&ForecastRow) -> Option<f64>,
         model: impl Fn(&ForecastRow) -> f64,
     ) -> Self {
+        let observed: Vec<Option<f64>> = rows.iter().map(obs).collect();
+        let modelled: Vec<f64> = rows.iter().map(model).collect();
+        let train_days = rows.iter().filter(|r| r.phase == Phase::Train).count();
+        Series::from_days(&observed, &modelled, train_days)
+    }
+
+    /// Day `j` is at x = j; days before `train_days` were fitted. Missing
+    /// observations and non-finite model values are left out.
+    fn from_days(observed: &[Option<f64>], model: &[f64], train_days: usize) -> Self {
         let mut s = Series {
             observed_train: Vec::new(),
             observed_held: Vec::new(),
             model_train: Vec::new(),
             model_forecast: Vec::new(),
         };
-        for (j, row) in rows.iter().enumerate() {
-            let x = j as f64;
-            if let Some(o) = obs(row) {
-                match row.phase {
-                    Phase::Train => s.observed_train.push((x, o)),
-                    Phase::Forecast => s.observed_held.push((x, o)),
+        for (j, o) in observed.iter().enumerate() {
+            if let Some(o) = o.filter(|o| o.is_finite()) {
+                if j < train_days {
+                    s.observed_train.push((j as f64, o));
+                } else {
+                    s.observed_held.push((j as f64, o));
                 }
             }
-            match row.phase {
-                Phase::Train => s.model_train.push((x, model(row))),
-                Phase::Forecast => s.model_forecast.push((x, model(row))),
+        }
+        for (j, m) in model.iter().enumerate().filter(|(_, m)| m.is_finite()) {
+            if j < train_days {
+                s.model_train.push((j as f64, *m));
+            } else {
+                s.model_forecast.push((j as f64, *m));
             }
         }
         // The forecast line starts where the fitted line ends, so the two join.
@@ -205,6 +231,13 @@ impl Series {
             .chain(&self.observed_held)
             .chain(&self.model_train)
             .chain(&self.model_forecast)
+            .map(|p| p.1)
+    }
+
+    fn observed_values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.observed_train
+            .iter()
+            .chain(&self.observed_held)
             .map(|p| p.1)
     }
 }
@@ -230,210 +263,511 @@ fn human(v: f64) -> String {
     format!("{s}{suffix}")
 }
 
-/// Draws the two-panel region plot on `root`.
+/// Observed cumulative cases: the line of the model in [`CASES`], the
+/// observations as rings of a lighter tint, so on long windows (where the
+/// rings merge into a band) they still do not read as a second model curve.
+const CASES_OBS: RGBColor = RGBColor(120, 180, 222);
+/// Observed deaths (see [`CASES_OBS`]).
+const DEATHS_OBS: RGBColor = RGBColor(246, 150, 120);
+/// R_eff(t) = R(t) S/N.
+const REFF: RGBColor = RGBColor(0, 136, 120);
+/// Background of the forecast days, so forecast and training days differ
+/// even where no observation is left.
+const FORECAST_SHADE: RGBColor = RGBColor(253, 244, 222);
+/// The row at the bottom of a count panel where zeros are drawn.
+const ZERO_ROW: RGBColor = RGBColor(150, 150, 150);
+/// Width of the legend column at the right of the plot: the legends sit
+/// beside the panels, never on the data.
+const LEGEND_WIDTH: u32 = 250;
+
+/// A legend entry's sample.
+#[derive(Clone, Copy)]
+enum Sample {
+    Shade(RGBColor),
+    Ring(RGBColor),
+    Cross(RGBColor),
+    Line(RGBColor),
+    Dashed(RGBColor),
+    Band(RGBColor, f64),
+}
+
+/// Draws a column of legend entries from pixel `(x, y)` of `root`.
+fn draw_legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (x, mut y): (i32, i32),
+    entries: &[(Sample, String)],
+) -> Result<(), Error> {
+    for (sample, text) in entries {
+        let (x0, x1) = (x, x + 24);
+        match *sample {
+            Sample::Shade(c) => root
+                .draw(&Rectangle::new([(x0, y - 7), (x1, y + 7)], c.filled()))
+                .map_err(plot_err)?,
+            Sample::Band(c, a) => root
+                .draw(&Rectangle::new(
+                    [(x0, y - 7), (x1, y + 7)],
+                    c.mix(a).filled(),
+                ))
+                .map_err(plot_err)?,
+            Sample::Ring(c) => root
+                .draw(&Circle::new((x0 + 12, y), 4, c.stroke_width(2)))
+                .map_err(plot_err)?,
+            Sample::Cross(c) => root
+                .draw(&Cross::new((x0 + 12, y), 4, c.stroke_width(2)))
+                .map_err(plot_err)?,
+            Sample::Line(c) => root
+                .draw(&PathElement::new(vec![(x0, y), (x1, y)], c.stroke_width(3)))
+                .map_err(plot_err)?,
+            // Drawn as dashes, like the lines it stands for.
+            Sample::Dashed(c) => {
+                for s in [0, 10, 20] {
+                    root.draw(&PathElement::new(
+                        vec![(x0 + s, y), (x0 + s + 5, y)],
+                        c.stroke_width(2),
+                    ))
+                    .map_err(plot_err)?;
+                }
+            }
+        }
+        root.draw(&Text::new(
+            text.clone(),
+            (x1 + 8, y - 8),
+            (FONT, 14).into_font().color(&BLACK),
+        ))
+        .map_err(plot_err)?;
+        y += 21;
+    }
+    Ok(())
+}
+
+/// One count panel's content: a series per quantity with its colours, and
+/// the forecast bands `(x, [q05, q25, q75, q95])` when there are any.
+struct CountPanel<'a> {
+    caption: String,
+    y_desc: &'a str,
+    series: [(&'a Series, RGBColor, RGBColor); 2],
+    bands: [Vec<(f64, [f64; 4])>; 2],
+}
+
+/// Where things are on the x axis: the range, the end of the training
+/// window and the first date.
+struct XAxis {
+    range: std::ops::Range<f64>,
+    train_end: f64,
+    start: chrono::NaiveDate,
+}
+
+impl XAxis {
+    fn label(&self, x: &f64) -> String {
+        let day = self.start + chrono::Duration::days(x.round() as i64);
+        day.format("%d %b").to_string()
+    }
+}
+
+/// Draws a log-scale count panel. Zeros (which a log axis cannot show: an
+/// all-zero deaths series would vanish) are drawn on a grey row labelled
+/// "0" below the smallest positive count. Returns the panel's area in
+/// pixels `(left, top, right, bottom)` of its plotting area.
+fn draw_count_panel<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    area: &DrawingArea<DB, Shift>,
+    panel: &CountPanel,
+    x: &XAxis,
+) -> Result<(), Error> {
+    // Counts are integers, so observed positives are >= 1; the zero row sits
+    // well below the smallest of them, the axis a little below the row.
+    let min_pos = panel
+        .series
+        .iter()
+        .flat_map(|(s, _, _)| s.observed_values())
+        .filter(|v| *v > 0.0 && v.is_finite())
+        .fold(1.0, f64::min);
+    let zero = min_pos / 3.0;
+    let lo = zero / 1.6;
+    let max = panel
+        .series
+        .iter()
+        .flat_map(|(s, _, _)| s.all_values())
+        .chain(panel.bands.iter().flatten().map(|(_, q)| q[3]))
+        .filter(|v| v.is_finite())
+        .fold(1.0, f64::max);
+    let hi = max * 1.8;
+    // Model values this small are less than a person; below the zero row
+    // they would cross it and read as zeros.
+    let model_floor = zero * 1.5;
+
+    let mut chart = ChartBuilder::on(area)
+        .caption(&panel.caption, (FONT, 18))
+        .margin(8)
+        .margin_right(14)
+        .x_label_area_size(28)
+        .y_label_area_size(66)
+        .build_cartesian_2d(x.range.clone(), (lo..hi).log_scale())
+        .map_err(plot_err)?;
+    chart
+        .draw_series([
+            Rectangle::new(
+                [(x.range.start, lo), (x.train_end, hi)],
+                TRAIN_SHADE.filled(),
+            ),
+            Rectangle::new(
+                [(x.train_end, lo), (x.range.end, hi)],
+                FORECAST_SHADE.filled(),
+            ),
+        ])
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .x_labels(10)
+        .y_labels(8)
+        .x_label_formatter(&|v| x.label(v))
+        .y_label_formatter(&|v| human(*v))
+        .y_desc(panel.y_desc)
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()
+        .map_err(plot_err)?;
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(x.range.start, zero), (x.range.end, zero)],
+            ZERO_ROW.stroke_width(1),
+        )))
+        .map_err(plot_err)?;
+    let (px, py) = chart.backend_coord(&(x.range.start, zero));
+    root.draw(&Text::new(
+        "0",
+        (px - 12, py - 7),
+        (FONT, 14).into_font().color(&BLACK),
+    ))
+    .map_err(plot_err)?;
+
+    let on_axis = |p: &(f64, f64)| (p.0, if p.1 > 0.0 { p.1 } else { zero });
+    for (bands, (_, _, color)) in panel.bands.iter().zip(&panel.series) {
+        for (outer, alpha) in [(true, 0.18), (false, 0.32)] {
+            let (a, b) = if outer { (0, 3) } else { (1, 2) };
+            let mut poly: Vec<(f64, f64)> =
+                bands.iter().map(|(x, q)| (*x, q[b].max(zero))).collect();
+            poly.extend(bands.iter().rev().map(|(x, q)| (*x, q[a].max(zero))));
+            if poly.len() >= 2 {
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        poly,
+                        color.mix(alpha).filled(),
+                    )))
+                    .map_err(plot_err)?;
+            }
+        }
+    }
+    // Observations first, the model on top: the forecast line must stay
+    // visible where it runs through the held-out observations.
+    for (s, obs_color, _) in &panel.series {
+        chart
+            .draw_series(
+                s.observed_train
+                    .iter()
+                    .map(|p| Circle::new(on_axis(p), 3, obs_color.stroke_width(1))),
+            )
+            .map_err(plot_err)?;
+        chart
+            .draw_series(
+                s.observed_held
+                    .iter()
+                    .map(|p| Cross::new(on_axis(p), 3, obs_color.stroke_width(1))),
+            )
+            .map_err(plot_err)?;
+    }
+    for (s, _, color) in &panel.series {
+        chart
+            .draw_series(LineSeries::new(
+                positive(&s.model_train, model_floor),
+                color.stroke_width(3),
+            ))
+            .map_err(plot_err)?;
+        chart
+            .draw_series(DashedLineSeries::new(
+                positive(&s.model_forecast, model_floor),
+                10,
+                5,
+                color.stroke_width(3),
+            ))
+            .map_err(plot_err)?;
+    }
+    Ok(())
+}
+
+/// Daily differences of a cumulative series; day 0 has none. A negative
+/// difference is a reporting correction, not negative cases: it is shown as 0.
+fn daily(cum: &[Option<f64>]) -> Vec<Option<f64>> {
+    let mut out = vec![None; cum.len()];
+    for j in 1..cum.len() {
+        if let (Some(a), Some(b)) = (cum[j - 1], cum[j]) {
+            out[j] = Some((b - a).max(0.0));
+        }
+    }
+    out
+}
+
+/// [`daily`] of a model series, NaN on day 0.
+fn daily_model(cum: &[f64]) -> Vec<f64> {
+    let cum: Vec<Option<f64>> = cum.iter().map(|v| Some(*v)).collect();
+    daily(&cum).iter().map(|v| v.unwrap_or(f64::NAN)).collect()
+}
+
+/// The 5 %, 25 %, 75 % and 95 % quantiles of `target` per forecast day, at
+/// the x of each day; empty without intervals or when a level is missing.
+fn bands(forecast: &Forecast, target: Target, start: chrono::NaiveDate) -> Vec<(f64, [f64; 4])> {
+    let Some(iv) = &forecast.intervals else {
+        return Vec::new();
+    };
+    let q: Option<Vec<Vec<f64>>> = [0.05, 0.25, 0.75, 0.95]
+        .iter()
+        .map(|l| iv.quantile(target, *l))
+        .collect();
+    let Some(q) = q else {
+        return Vec::new();
+    };
+    iv.dates
+        .iter()
+        .enumerate()
+        .filter_map(|(d, date)| {
+            let v = [q[0].get(d)?, q[1].get(d)?, q[2].get(d)?, q[3].get(d)?];
+            let v = v.map(|x| *x);
+            v.iter()
+                .all(|x| x.is_finite())
+                .then(|| ((*date - start).num_days() as f64, v))
+        })
+        .collect()
+}
+
+/// Draws the region plot on `root`: cumulative cases and deaths (log
+/// scale), daily new cases and deaths (log scale), and the reproduction
+/// numbers, with the legends in a column at the right.
 pub fn draw_forecast<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     data: &TrainingData,
     result: &FitResult,
     forecast: &Forecast,
 ) -> Result<(), Error> {
-    let rows = forecast_rows(data, forecast);
+    let rows = forecast_rows(data, forecast)?;
     let n = rows.len();
     let train_days = forecast.train_days;
     let start = forecast.dates.first().copied().unwrap_or(result.start_date);
     let cases = Series::new(&rows, |r| r.observed_cases, |r| r.fitted_cases);
     let deaths = Series::new(&rows, |r| r.observed_deaths, |r| r.fitted_deaths);
+    let observed = |f: fn(&ForecastRow) -> Option<f64>| rows.iter().map(f).collect::<Vec<_>>();
+    let new_cases = Series::from_days(
+        &daily(&observed(|r| r.observed_cases)),
+        &daily_model(&forecast.cases),
+        train_days,
+    );
+    let new_deaths = Series::from_days(
+        &daily(&observed(|r| r.observed_deaths)),
+        &daily_model(&forecast.deaths),
+        train_days,
+    );
+    let has_bands = forecast.intervals.is_some();
 
     root.fill(&WHITE).map_err(plot_err)?;
-    let (upper, lower) = root.split_vertically(root.dim_in_pixel().1 * 62 / 100);
-
-    let x_range = -0.5..(n as f64 - 0.5).max(0.5);
-    let train_end = train_days as f64 - 0.5;
-    let date_label = |x: &f64| {
-        let day = start + chrono::Duration::days(x.round() as i64);
-        day.format("%d %b").to_string()
-    };
-
-    // Counts are integers, so observed positives are >= 1; the axis reaches a
-    // little below the smallest one so those points sit inside the frame.
-    let min_pos = cases
-        .all_values()
-        .chain(
-            deaths
-                .observed_train
-                .iter()
-                .chain(&deaths.observed_held)
-                .map(|p| p.1),
-        )
-        .filter(|v| *v > 0.0 && v.is_finite())
-        .fold(f64::INFINITY, f64::min);
-    let lo = if min_pos.is_finite() {
-        (min_pos / 2.0).min(0.5)
-    } else {
-        0.5
-    };
-    let max = cases
-        .all_values()
-        .chain(deaths.all_values())
-        .filter(|v| v.is_finite())
-        .fold(1.0, f64::max);
-    let hi = max * 3.0;
-
+    let (w, h) = root.dim_in_pixel();
+    let (plots, _) = root.split_horizontally(w.saturating_sub(LEGEND_WIDTH));
     let title = format!(
-        "{}: cumulative cases and deaths ({} training days to {})",
+        "{}: {} training days to {}, forecast {} days",
         data.key.display_name(),
         train_days,
-        result.end_date
+        result.end_date,
+        n.saturating_sub(train_days)
     );
-    let mut top = ChartBuilder::on(&upper)
-        .caption(title, (FONT, 24).into_font().style(FontStyle::Bold))
-        .margin(14)
-        .x_label_area_size(34)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x_range.clone(), (lo..hi).log_scale())
-        .map_err(plot_err)?;
-    top.draw_series(std::iter::once(Rectangle::new(
-        [(-0.5, lo), (train_end, hi)],
-        TRAIN_SHADE.filled(),
-    )))
-    .map_err(plot_err)?
-    .label("training window")
-    .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], TRAIN_SHADE.filled()));
-    top.configure_mesh()
-        .x_labels(10)
-        .y_labels(8)
-        .x_label_formatter(&date_label)
-        .y_label_formatter(&|v| human(*v))
-        .y_desc("persons (log scale)")
-        .label_style((FONT, 15))
-        .axis_desc_style((FONT, 16))
-        .light_line_style(TRANSPARENT)
-        .draw()
-        .map_err(plot_err)?;
+    root.draw(&Text::new(
+        title,
+        (16, 8),
+        (FONT, 22).into_font().style(FontStyle::Bold).color(&BLACK),
+    ))
+    .map_err(plot_err)?;
+    let body_h = h.saturating_sub(38);
+    let (_, body) = plots.split_vertically(38);
+    let (upper, rest) = body.split_vertically(body_h * 40 / 100);
+    let (middle, lower) = rest.split_vertically(body_h * 33 / 100);
 
-    for (s, color, what) in [(&cases, CASES, "cases"), (&deaths, DEATHS, "deaths")] {
-        top.draw_series(
-            positive(&s.observed_train, lo)
-                .into_iter()
-                .map(|p| Circle::new(p, 3, color.filled())),
-        )
-        .map_err(plot_err)?
-        .label(format!("observed {what}"))
-        .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
-        if !s.observed_held.is_empty() {
-            top.draw_series(
-                positive(&s.observed_held, lo)
-                    .into_iter()
-                    .map(|p| Cross::new(p, 4, color.stroke_width(1))),
-            )
-            .map_err(plot_err)?
-            .label(format!("held-out {what}"))
-            .legend(move |(x, y)| Cross::new((x + 10, y), 4, color.stroke_width(1)));
-        }
-        top.draw_series(LineSeries::new(
-            positive(&s.model_train, lo),
-            color.stroke_width(3),
-        ))
-        .map_err(plot_err)?
-        .label(format!("model {what} (dashed: forecast)"))
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
-        top.draw_series(DashedLineSeries::new(
-            positive(&s.model_forecast, lo),
-            10,
-            6,
-            color.mix(0.8).stroke_width(3),
-        ))
-        .map_err(plot_err)?;
-    }
-    // Cumulative curves rise to the right, so the upper left stays free.
-    top.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FONT, 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(180, 180, 180))
-        .draw()
-        .map_err(plot_err)?;
+    let x = XAxis {
+        range: -0.5..(n as f64 - 0.5).max(0.5),
+        train_end: train_days as f64 - 0.5,
+        start,
+    };
+    draw_count_panel(
+        root,
+        &upper,
+        &CountPanel {
+            caption: "cumulative cases and deaths".into(),
+            y_desc: "persons (log scale)",
+            series: [(&cases, CASES_OBS, CASES), (&deaths, DEATHS_OBS, DEATHS)],
+            bands: [
+                bands(forecast, Target::Cases, start),
+                bands(forecast, Target::Deaths, start),
+            ],
+        },
+        &x,
+    )?;
+    draw_count_panel(
+        root,
+        &middle,
+        &CountPanel {
+            caption: "daily new cases and deaths".into(),
+            y_desc: "per day (log scale)",
+            series: [
+                (&new_cases, CASES_OBS, CASES),
+                (&new_deaths, DEATHS_OBS, DEATHS),
+            ],
+            bands: [
+                bands(forecast, Target::NewCases, start),
+                bands(forecast, Target::NewDeaths, start),
+            ],
+        },
+        &x,
+    )?;
 
-    // Bottom panel: R(t) with the R = 1 threshold.
-    let r_max = forecast
-        .reproduction
+    // Bottom panel: R(t) = beta(t)/rho is the number of infections one case
+    // would cause in a wholly susceptible population; what drives growth is
+    // R_eff = R(t) S/N, which falls as the susceptibles are used up.
+    let population = data.population.max(1.0);
+    let r = &forecast.reproduction;
+    let r_eff: Vec<f64> = r
         .iter()
+        .zip(&forecast.trajectory.s)
+        .map(|(r, s)| r * s / population)
+        .collect();
+    let r_max = r
+        .iter()
+        .chain(&r_eff)
         .copied()
         .filter(|v| v.is_finite())
         .fold(1.5, f64::max)
         * 1.1;
     let mut bottom = ChartBuilder::on(&lower)
-        .caption(
-            "effective reproduction number R(t) = \u{3b2}(t)/\u{3c1}",
-            (FONT, 20),
-        )
-        .margin(14)
-        .x_label_area_size(34)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x_range.clone(), 0.0..r_max)
+        .caption("reproduction numbers", (FONT, 18))
+        .margin(8)
+        .margin_right(14)
+        .x_label_area_size(28)
+        .y_label_area_size(66)
+        .build_cartesian_2d(x.range.clone(), 0.0..r_max)
         .map_err(plot_err)?;
     bottom
-        .draw_series(std::iter::once(Rectangle::new(
-            [(-0.5, 0.0), (train_end, r_max)],
-            TRAIN_SHADE.filled(),
-        )))
+        .draw_series([
+            Rectangle::new(
+                [(x.range.start, 0.0), (x.train_end, r_max)],
+                TRAIN_SHADE.filled(),
+            ),
+            Rectangle::new(
+                [(x.train_end, 0.0), (x.range.end, r_max)],
+                FORECAST_SHADE.filled(),
+            ),
+        ])
         .map_err(plot_err)?;
     bottom
         .configure_mesh()
         .x_labels(10)
         .y_labels(6)
-        .x_label_formatter(&date_label)
-        .y_desc("R(t)")
-        .label_style((FONT, 15))
-        .axis_desc_style((FONT, 16))
+        .x_label_formatter(&|v| x.label(v))
+        .y_desc("R")
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
         .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(215, 215, 215))
         .draw()
         .map_err(plot_err)?;
     bottom
         .draw_series(DashedLineSeries::new(
-            vec![(x_range.start, 1.0), (x_range.end, 1.0)],
+            vec![(x.range.start, 1.0), (x.range.end, 1.0)],
             6,
             4,
             BLACK.stroke_width(1),
         ))
-        .map_err(plot_err)?
-        .label("R = 1")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(1)));
-    let r: Vec<(f64, f64)> = forecast
-        .reproduction
-        .iter()
-        .enumerate()
-        .map(|(j, v)| (j as f64, *v))
-        .collect();
+        .map_err(plot_err)?;
     let split = train_days.min(r.len());
-    bottom
-        .draw_series(LineSeries::new(r[..split].to_vec(), REPRO.stroke_width(3)))
-        .map_err(plot_err)?
-        .label("R(t) (dashed: forecast)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], REPRO.stroke_width(3)));
-    bottom
-        .draw_series(DashedLineSeries::new(
-            r[split.saturating_sub(1)..].to_vec(),
-            10,
-            6,
-            REPRO.mix(0.8).stroke_width(3),
-        ))
-        .map_err(plot_err)?;
-    bottom
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(180, 180, 180))
-        .draw()
-        .map_err(plot_err)?;
+    // R_eff on top and thinner: early on it equals R(t) and must not vanish.
+    for (values, color, width) in [(r, REPRO, 6), (&r_eff, REFF, 2)] {
+        let pts: Vec<(f64, f64)> = values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_finite())
+            .map(|(j, v)| (j as f64, *v))
+            .collect();
+        let split = pts.iter().take_while(|p| p.0 < split as f64).count();
+        bottom
+            .draw_series(LineSeries::new(
+                pts[..split].to_vec(),
+                color.stroke_width(width),
+            ))
+            .map_err(plot_err)?;
+        bottom
+            .draw_series(DashedLineSeries::new(
+                pts[split.saturating_sub(1)..].to_vec(),
+                10,
+                5,
+                color.stroke_width(width),
+            ))
+            .map_err(plot_err)?;
+    }
+
+    // The legends, beside the panel each belongs to.
+    let lx = w.saturating_sub(LEGEND_WIDTH) as i32 + 4;
+    let top_y = |a: &DrawingArea<DB, Shift>| a.get_base_pixel().1 + 40;
+    let mut counts = vec![
+        (Sample::Shade(TRAIN_SHADE), "training window".to_string()),
+        (Sample::Shade(FORECAST_SHADE), "forecast window".into()),
+        (Sample::Ring(CASES_OBS), "observed cases".into()),
+        (Sample::Ring(DEATHS_OBS), "observed deaths".into()),
+        (
+            Sample::Cross(CASES_OBS),
+            "held-out cases (not fitted)".into(),
+        ),
+        (Sample::Cross(DEATHS_OBS), "held-out deaths".into()),
+        (Sample::Line(CASES), "model cases".into()),
+        (Sample::Line(DEATHS), "model deaths".into()),
+        (Sample::Dashed(RGBColor(90, 90, 90)), "forecast".into()),
+    ];
+    if has_bands {
+        counts.push((
+            Sample::Band(RGBColor(90, 90, 90), 0.32),
+            "50% interval".into(),
+        ));
+        counts.push((
+            Sample::Band(RGBColor(90, 90, 90), 0.18),
+            "90% interval".into(),
+        ));
+    }
+    draw_legend(root, (lx, top_y(&upper)), &counts)?;
+    draw_legend(
+        root,
+        (lx, top_y(&middle)),
+        &[
+            (Sample::Ring(CASES_OBS), "observed new cases".into()),
+            (Sample::Ring(DEATHS_OBS), "observed new deaths".into()),
+            (Sample::Line(CASES), "model new cases".into()),
+            (Sample::Line(DEATHS), "model new deaths".into()),
+            (Sample::Line(ZERO_ROW), "row 0: no new count".into()),
+            (Sample::Shade(WHITE), "(or a correction)".into()),
+        ],
+    )?;
+    draw_legend(
+        root,
+        (lx, top_y(&lower)),
+        &[
+            (Sample::Line(REPRO), "R(t) = \u{3b2}(t)/\u{3c1}".into()),
+            (Sample::Shade(WHITE), "(all susceptible)".into()),
+            (Sample::Line(REFF), "R_eff(t) = R(t) S/N".into()),
+            (Sample::Dashed(BLACK), "R = 1".into()),
+            (Sample::Dashed(RGBColor(90, 90, 90)), "forecast".into()),
+        ],
+    )?;
     Ok(())
 }
 
 /// A small text-free SVG of the fit: observed (thin) and model (thick)
 /// cumulative cases and deaths on a log axis, training window shaded.
 pub fn thumbnail_svg(data: &TrainingData, forecast: &Forecast) -> Result<String, Error> {
-    let rows = forecast_rows(data, forecast);
+    let rows = forecast_rows(data, forecast)?;
     let cases = Series::new(&rows, |r| r.observed_cases, |r| r.fitted_cases);
     let deaths = Series::new(&rows, |r| r.observed_deaths, |r| r.fitted_deaths);
     let n = rows.len() as f64;

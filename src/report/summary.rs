@@ -5,6 +5,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use chrono::NaiveDate;
+
+use super::table::ForecastRow;
+use super::FORECAST_CSV;
 use crate::data::RegionKey;
 use crate::error::Error;
 use crate::fit::{FitResult, HorizonQuantiles, Target};
@@ -26,18 +30,35 @@ pub enum Status {
 }
 
 /// One region's line in the summary. Fit columns are empty for failed regions.
+///
+/// In `summary.json` `at_bound` is an array and an empty `error` is `null`;
+/// `summary.csv` keeps the `;`-joined form and an empty cell (see
+/// [`Summary::write`]). Whole counts are written as integers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummaryRow {
-    /// `Country` or `Country/Province`.
+    /// `Country`, `Country/Province` or `Country/Province/County`.
     pub region: String,
     /// Country.
     pub country: String,
     /// Province or state, if any.
     pub province: Option<String>,
+    /// County (JHU US `Admin2`), if any.
+    #[serde(default)]
+    pub county: Option<String>,
+    /// The county's FIPS code, if known.
+    #[serde(default)]
+    pub fips: Option<String>,
     /// Population (when known).
+    #[serde(serialize_with = "whole_as_integer")]
     pub population: Option<f64>,
     /// Training days (when the window could be cut).
     pub days: Option<usize>,
+    /// First training day.
+    #[serde(default)]
+    pub start_date: Option<NaiveDate>,
+    /// Last training day.
+    #[serde(default)]
+    pub end_date: Option<NaiveDate>,
     /// Fitted R_0.
     pub r_0: Option<f64>,
     /// Fitted fatality ratio.
@@ -52,7 +73,8 @@ pub struct SummaryRow {
     pub d_rec: Option<f64>,
     /// Fitted incubation period (days).
     pub d_inc: Option<f64>,
-    /// Parameters on a bound, `;`-separated.
+    /// Parameters on a bound, `;`-separated (an array in `summary.json`).
+    #[serde(deserialize_with = "list_or_joined")]
     pub at_bound: String,
     /// Final objective.
     pub msle: Option<f64>,
@@ -72,11 +94,21 @@ pub struct SummaryRow {
     pub termination: String,
     /// `fitted` or `failed`.
     pub status: Status,
-    /// Why the region failed; empty when fitted.
+    /// Why the region failed; empty when fitted (`null` in `summary.json`).
+    #[serde(deserialize_with = "null_as_empty")]
     pub error: String,
     /// The region's directory, relative to the summary's directory (its
     /// `report.md`, `forecast.png`, ... live there).
     pub dir: String,
+    /// Last forecast day (read from the region's `forecast.csv`).
+    #[serde(default)]
+    pub forecast_date: Option<NaiveDate>,
+    /// Model cumulative cases on `forecast_date`.
+    #[serde(default, serialize_with = "whole_as_integer")]
+    pub forecast_cases: Option<f64>,
+    /// Model cumulative deaths on `forecast_date`.
+    #[serde(default, serialize_with = "whole_as_integer")]
+    pub forecast_deaths: Option<f64>,
     /// Cumulative cases 14 days after the window: 5 % quantile.
     #[serde(default)]
     pub cases_14d_q05: Option<f64>,
@@ -97,6 +129,43 @@ pub struct SummaryRow {
     pub deaths_14d_q95: Option<f64>,
 }
 
+/// Counts are whole numbers: `38928341`, not `38928341.0`. Model counts
+/// are rounded to whole persons.
+fn whole_as_integer<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(x) if x.is_finite() && x.abs() < 9e15 => s.serialize_some(&(x.round() as i64)),
+        Some(x) => s.serialize_some(x),
+        None => s.serialize_none(),
+    }
+}
+
+/// `at_bound` as written by either file: an array or a `;`-joined string.
+fn list_or_joined<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Joined(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(v) => v.join(";"),
+        Either::Joined(s) => s,
+    })
+}
+
+/// `error`: `null` or missing reads as empty.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
+/// The last row of a region's `forecast.csv`: date, model cases, deaths.
+fn last_forecast(path: &Path) -> Option<(NaiveDate, f64, f64)> {
+    let mut reader = csv::Reader::from_path(path).ok()?;
+    let rows = reader.deserialize::<ForecastRow>();
+    let last = rows.filter_map(Result::ok).last()?;
+    Some((last.date, last.fitted_cases, last.fitted_deaths))
+}
+
 /// The fit's forecast quantiles of `target` 14 days after the window.
 fn q14(result: &FitResult, target: Target) -> Option<&HorizonQuantiles> {
     result
@@ -112,16 +181,17 @@ impl SummaryRow {
     pub fn fitted(result: &FitResult, dir: &str) -> Self {
         let p = &result.params;
         let o = &result.optimizer;
-        let key = RegionKey {
-            country: result.region.country.clone(),
-            province: result.region.province.clone(),
-        };
+        let key = result.region.key();
         SummaryRow {
             region: key.display_name(),
             country: key.country,
             province: key.province,
+            county: key.county,
+            fips: result.region.fips.clone(),
             population: Some(result.population),
             days: Some(result.train_days),
+            start_date: Some(result.start_date),
+            end_date: Some(result.end_date),
             r_0: Some(p.r_0),
             theta: Some(p.theta),
             k: Some(p.k),
@@ -141,6 +211,9 @@ impl SummaryRow {
             status: Status::Fitted,
             error: String::new(),
             dir: dir.to_string(),
+            forecast_date: None,
+            forecast_cases: None,
+            forecast_deaths: None,
             cases_14d_q05: q14(result, Target::Cases).map(|q| q.q05),
             cases_14d_q50: q14(result, Target::Cases).map(|q| q.q50),
             cases_14d_q95: q14(result, Target::Cases).map(|q| q.q95),
@@ -162,8 +235,12 @@ impl SummaryRow {
             region: key.display_name(),
             country: key.country.clone(),
             province: key.province.clone(),
+            county: key.county.clone(),
+            fips: None,
             population,
             days,
+            start_date: None,
+            end_date: None,
             r_0: None,
             theta: None,
             k: None,
@@ -184,6 +261,9 @@ impl SummaryRow {
             // One line per region keeps the CSV readable with line tools.
             error: error.replace(['\n', '\r'], " "),
             dir: dir.to_string(),
+            forecast_date: None,
+            forecast_cases: None,
+            forecast_deaths: None,
             cases_14d_q05: None,
             cases_14d_q50: None,
             cases_14d_q95: None,
@@ -198,6 +278,7 @@ impl SummaryRow {
         RegionKey {
             country: self.country.clone(),
             province: self.province.clone(),
+            county: self.county.clone(),
         }
     }
 }
@@ -225,8 +306,24 @@ impl Summary {
         }
     }
 
-    /// Writes `summary.csv` and `summary.json` into `dir`, atomically.
+    /// Writes `summary.csv` and `summary.json` into `dir`, atomically. The
+    /// forecast columns of fitted regions come from their `forecast.csv`
+    /// under `dir` when the rows do not have them yet.
     pub fn write(&self, dir: &Path) -> Result<(), Error> {
+        let mut summary = self.clone();
+        for row in &mut summary.regions {
+            if row.status == Status::Fitted && row.forecast_date.is_none() {
+                if let Some((d, c, x)) = last_forecast(&dir.join(&row.dir).join(FORECAST_CSV)) {
+                    row.forecast_date = Some(d);
+                    row.forecast_cases = Some(c);
+                    row.forecast_deaths = Some(x);
+                }
+            }
+        }
+        summary.write_files(dir)
+    }
+
+    fn write_files(&self, dir: &Path) -> Result<(), Error> {
         let mut w = csv::Writer::from_writer(Vec::new());
         for row in &self.regions {
             w.serialize(row)
@@ -236,8 +333,27 @@ impl Summary {
             .into_inner()
             .map_err(|e| Error::Report(format!("cannot write {SUMMARY_CSV}: {e}")))?;
         write_atomic(&dir.join(SUMMARY_CSV), &bytes)?;
-        let json = serde_json::to_string_pretty(self)
-            .map_err(|e| Error::Report(format!("cannot write {SUMMARY_JSON}: {e}")))?;
+        let json_err =
+            |e: serde_json::Error| Error::Report(format!("cannot write {SUMMARY_JSON}: {e}"));
+        let mut value = serde_json::to_value(self).map_err(json_err)?;
+        // JSON readers get a list and a null where CSV has a joined string
+        // and an empty cell.
+        if let Some(rows) = value.get_mut("regions").and_then(|r| r.as_array_mut()) {
+            for row in rows.iter_mut().filter_map(|r| r.as_object_mut()) {
+                if let Some(serde_json::Value::String(joined)) = row.get("at_bound") {
+                    let list: Vec<serde_json::Value> = joined
+                        .split(';')
+                        .filter(|s| !s.is_empty())
+                        .map(|s| serde_json::Value::String(s.to_string()))
+                        .collect();
+                    row.insert("at_bound".into(), serde_json::Value::Array(list));
+                }
+                if row.get("error").and_then(|e| e.as_str()) == Some("") {
+                    row.insert("error".into(), serde_json::Value::Null);
+                }
+            }
+        }
+        let json = serde_json::to_string_pretty(&value).map_err(json_err)?;
         write_atomic(&dir.join(SUMMARY_JSON), json.as_bytes())
     }
 

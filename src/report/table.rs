@@ -28,8 +28,10 @@ pub struct ForecastRow {
     /// The day.
     pub date: NaiveDate,
     /// Observed cumulative confirmed cases.
+    #[serde(serialize_with = "whole")]
     pub observed_cases: Option<f64>,
     /// Observed cumulative deaths.
+    #[serde(serialize_with = "whole")]
     pub observed_deaths: Option<f64>,
     /// Model cumulative cases `I + R + D`.
     pub fitted_cases: f64,
@@ -51,8 +53,19 @@ pub struct ForecastRow {
     pub phase: Phase,
 }
 
-/// Joins the forecast with the observations, day by day.
-pub fn forecast_rows(data: &TrainingData, forecast: &Forecast) -> Vec<ForecastRow> {
+/// Observed counts are whole persons: `1234`, not `1234.0` (a count that is
+/// not whole, e.g. after `--decline-policy redistribute`, keeps its digits).
+fn whole<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(x) if x.fract() == 0.0 && x.abs() < 9e15 => s.serialize_some(&(*x as i64)),
+        other => other.serialize(s),
+    }
+}
+
+/// Joins the forecast with the observations, day by day. A forecast whose
+/// columns disagree in length is an error (it would misalign the rows).
+pub fn forecast_rows(data: &TrainingData, forecast: &Forecast) -> Result<Vec<ForecastRow>, Error> {
+    check_forecast(forecast)?;
     let observed: HashMap<NaiveDate, (f64, f64)> = data
         .dates
         .iter()
@@ -65,7 +78,7 @@ pub fn forecast_rows(data: &TrainingData, forecast: &Forecast) -> Vec<ForecastRo
         .map(|(d, (c, x))| (*d, (*c, *x)))
         .collect();
     let t = &forecast.trajectory;
-    forecast
+    Ok(forecast
         .dates
         .iter()
         .enumerate()
@@ -90,7 +103,7 @@ pub fn forecast_rows(data: &TrainingData, forecast: &Forecast) -> Vec<ForecastRo
                 },
             }
         })
-        .collect()
+        .collect())
 }
 
 /// Serialises rows as CSV with a header.
@@ -102,4 +115,35 @@ pub(crate) fn to_csv(rows: &[ForecastRow]) -> Result<Vec<u8>, Error> {
     }
     w.into_inner()
         .map_err(|e| Error::Report(format!("cannot write forecast.csv: {e}")))
+}
+
+/// Refuses a forecast whose columns disagree in length, or that has no day
+/// or fewer days than its training window.
+pub fn check_forecast(f: &Forecast) -> Result<(), Error> {
+    let n = f.dates.len();
+    let t = &f.trajectory;
+    let lens = [
+        ("cases", f.cases.len()),
+        ("deaths", f.deaths.len()),
+        ("reproduction", f.reproduction.len()),
+        ("s", t.s.len()),
+        ("e", t.e.len()),
+        ("i", t.i.len()),
+        ("r", t.r.len()),
+        ("d", t.d.len()),
+    ];
+    for (name, len) in lens {
+        if len != n {
+            return Err(Error::Report(format!(
+                "forecast has {n} dates but {len} values of '{name}'"
+            )));
+        }
+    }
+    if n == 0 || f.train_days > n {
+        return Err(Error::Report(format!(
+            "forecast has {n} days and {} training days",
+            f.train_days
+        )));
+    }
+    Ok(())
 }

@@ -57,7 +57,7 @@ fn merge_of_a_directory_without_summary_is_a_fatal_error() {
 
 /// Writes a Kaggle-layout data set of three regions growing exponentially
 /// (one a ship without population) and a JHU lookup table beside it.
-fn write_small_data_set(dir: &Path) {
+pub(crate) fn write_small_data_set(dir: &Path) {
     let mut csv = String::from("Id,Province_State,Country_Region,Date,ConfirmedCases,Fatalities\n");
     let d0 = chrono::NaiveDate::from_ymd_opt(2020, 3, 1).unwrap();
     let mut id = 1;
@@ -106,6 +106,8 @@ fn batch_fits_eligible_regions_records_the_rest_and_resumes() {
         "--out",
         "out",
         "--quiet",
+        "--plots",
+        "full",
     ];
     let out = seird(tmp.path(), &args);
     assert_eq!(

@@ -60,6 +60,7 @@ pub fn fake_fit_light(job: &Job) -> Result<FitResult, String> {
         &files.forecast_png,
         &files.thumbnail,
         &files.report_md,
+        &files.report_html,
     ] {
         seird_fit::io::write_atomic(path, b"placeholder\n").map_err(|e| e.to_string())?;
     }
@@ -93,6 +94,7 @@ pub fn regions() -> Vec<RegionSpec> {
             key: RegionKey {
                 country: c.to_string(),
                 province: p.map(String::from),
+                county: None,
             },
             population: if c.starts_with("Diamond") {
                 None
@@ -147,6 +149,13 @@ pub fn assert_files_whole(dir: &Path) {
             ),
             "report.md" => assert!(
                 String::from_utf8_lossy(&bytes).contains("fit.json"),
+                "{}",
+                path.display()
+            ),
+            "report.html" => assert!(
+                String::from_utf8_lossy(&bytes)
+                    .trim_end()
+                    .ends_with("</html>"),
                 "{}",
                 path.display()
             ),

@@ -38,6 +38,7 @@ fn dump_dom(chromium: &Path, url: &str) -> String {
             "--disable-component-update",
             "--disable-sync",
             "--no-first-run",
+            "--window-size=1400,900",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg("--dump-dom")
@@ -135,15 +136,27 @@ fn index_html_renders_in_headless_chromium() {
         attribute(&dom, "render-status", "data-rendered").as_deref(),
         Some("12")
     );
-    // Every thumbnail links to an existing report.md.
+    // Every thumbnail links to an existing report.html, its plot inside.
     for row in summary
         .regions
         .iter()
         .filter(|r| r.status == Status::Fitted)
     {
-        assert!(dom.contains(&format!("href=\"{}/report.md\"", row.dir)));
-        assert!(out.join(&row.dir).join("report.md").is_file());
+        assert!(dom.contains(&format!("href=\"{}/report.html\"", row.dir)));
+        let page = std::fs::read_to_string(out.join(&row.dir).join("report.html")).unwrap();
+        assert!(
+            page.contains("src=\"data:image/png;base64,iVBOR"),
+            "plot embedded"
+        );
     }
+    // At 1400 px every column of the table is on screen.
+    let right: u32 = attribute(&dom, "render-status", "data-table-right")
+        .and_then(|v| v.parse().ok())
+        .expect("table position recorded");
+    assert!(
+        right <= 1400,
+        "the table ends at {right} px, past a 1400 px window"
+    );
 
     // `#sort=r_0-desc` sorts the table on load: R_0 descending, stable,
     // failed regions (no R_0) last.

@@ -136,7 +136,9 @@ fn fit_writes_the_four_files_and_a_sensible_fit_json() {
         "{out}"
     );
     assert!(
-        out.ends_with("Wrote reports/demoland/{fit.json,forecast.csv,forecast.png,report.md}\n"),
+        out.ends_with(
+            "Wrote reports/demoland/{fit.json,forecast.csv,forecast.png,report.md,report.html}\n"
+        ),
         "{out}"
     );
     let region = dir.path().join("reports/demoland");
@@ -620,4 +622,42 @@ fn no_country_and_no_subcommand() {
     let want = "--country is required to fit a region (see `seird-fit --help` for the subcommands)";
     assert_fails_with(&sh(dir.path(), ""), want);
     assert_fails_with(&sh(dir.path(), "--data x.csv --end 2020-04-30"), want);
+}
+
+/// A country name with a comma used to be written unquoted, and the loader
+/// then rejected the file it had just written.
+#[test]
+fn simulate_quotes_a_country_with_a_comma_and_fits_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "simulate",
+            "--out",
+            "d",
+            "--country",
+            "Korea, South",
+            "--days",
+            "40",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = run(
+        dir.path(),
+        &[
+            "--country",
+            "Korea, South",
+            "--data",
+            "d",
+            "--out",
+            "o",
+            "--quiet",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let fit: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("o/korea-south/fit.json")).unwrap())
+            .unwrap();
+    assert_eq!(fit["region"]["country"], "Korea, South");
+    assert_eq!(fit["population"], 5e6);
 }

@@ -88,10 +88,10 @@ fn regions_window_and_population_value_change_eligibility() {
     );
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     let want = "\
-region,country,province,population,first_case,first_date,last_date,days,corrections,train_days,eligible,reason
-Italy,Italy,,5000.0,2020-03-02,2020-03-01,2020-03-07,7,1,,false,no cases before --end
-Latecomer,Latecomer,,5000.0,2020-03-07,2020-03-01,2020-03-07,7,0,,false,no cases before --end
-Ship,Ship,,5000.0,2020-03-01,2020-03-01,2020-03-07,7,0,,false,too few days (1 < 5)
+region,country,province,county,fips,population,first_case,first_date,last_date,days,corrections,train_days,eligible,reason
+Italy,Italy,,,,5000.0,2020-03-02,2020-03-01,2020-03-07,7,1,,false,no cases before --end
+Latecomer,Latecomer,,,,5000.0,2020-03-07,2020-03-01,2020-03-07,7,0,,false,no cases before --end
+Ship,Ship,,,,5000.0,2020-03-01,2020-03-01,2020-03-07,7,0,,false,too few days (1 < 5)
 ";
     assert_eq!(stdout(&o), want);
 }

@@ -158,3 +158,78 @@ fn an_objective_with_bounds_that_are_not_a_box_is_a_config_error() {
     // The default box is one.
     assert!(seird_fit::fit::SeirdObjective::new(&data, &FitConfig::default()).is_ok());
 }
+
+/// Malformed input to the public API is an error, never a panic.
+#[test]
+fn malformed_input_is_an_error_not_a_panic() {
+    use seird_fit::batch::Shard;
+    use seird_fit::data::{DeclinePolicy, RegionKey, TrainingData};
+    use seird_fit::error::FitError as E;
+
+    assert!(Params::from_slice(&[1.0, 2.0]).is_err());
+    assert_eq!(
+        Params::from_slice(&Params::DEFAULT_START.to_array()).unwrap(),
+        Params::DEFAULT_START
+    );
+    assert!(Shard { index: 1, count: 0 }.select(vec![]).is_err());
+    assert!(Shard { index: 3, count: 2 }.select(vec![]).is_err());
+
+    let empty = TrainingData {
+        key: RegionKey::country("Nowhere"),
+        population: 1e6,
+        dates: vec![],
+        cases: vec![],
+        deaths: vec![],
+        held_out_dates: vec![],
+        held_out_cases: vec![],
+        held_out_deaths: vec![],
+        decline_days: 0,
+        decline_policy: DeclinePolicy::Keep,
+    };
+    let cfg = FitConfig::default();
+    assert!(matches!(fit(&empty, &cfg), Err(E::Data { .. })));
+    assert!(matches!(
+        forecast(&empty, &Params::DEFAULT_START, &cfg),
+        Err(E::Data { .. })
+    ));
+    assert!(matches!(
+        seird_fit::fit::SeirdObjective::new(&empty, &cfg),
+        Err(E::Data { .. })
+    ));
+}
+
+/// A forecast whose solve fails says so; it used to be reported as a
+/// failure of the start point.
+#[test]
+fn a_failed_forecast_is_reported_as_a_forecast_failure() {
+    let truth = Params::DEFAULT_START;
+    let data = common::synthetic(&truth, 1e7, 20.0, 30, true);
+    let mut cfg = FitConfig::default();
+    cfg.ode.max_steps = 10;
+    cfg.forecast_days = 3000;
+    let err = forecast(&data, &truth, &cfg).unwrap_err();
+    assert!(matches!(err, FitError::Forecast { .. }), "{err}");
+    assert!(err.to_string().contains("forecast"), "{err}");
+}
+
+/// fit.json says why solves failed, not only how many did.
+#[test]
+fn the_reason_of_failed_solves_is_reported() {
+    let truth = seird_fit::model::DEMO_TRUTH;
+    let data = common::synthetic(&truth, 1e7, 20.0, 60, true);
+    for max_steps in [28, 30, 32, 35, 40, 45, 50, 60] {
+        let mut cfg = FitConfig::default();
+        cfg.ode.max_steps = max_steps;
+        let Ok(r) = fit(&data, &cfg) else { continue };
+        if r.optimizer.solve_failures > 0 {
+            let why = r.optimizer.solve_failure.expect("a reason with the count");
+            assert!(
+                why.contains(&format!("more than {max_steps} steps")),
+                "{why}"
+            );
+            return;
+        }
+        assert_eq!(r.optimizer.solve_failure, None);
+    }
+    panic!("no step budget made some solves fail and the fit succeed");
+}

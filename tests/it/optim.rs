@@ -295,7 +295,7 @@ const SNAPSHOT: &[(&str, u64, u64)] = &[
     // As scipy only because `formk` keeps the reference's bookkeeping: no
     // variable is free at iteration 2, so K is not formed then, and at
     // iteration 3 its update from stale products fails and clears the
-    // memory (see `SubspaceK` in src/optim/lbfgsb.rs). A K formed afresh
+    // memory (see `SubspaceK` in src/optim/lbfgsb/subspace.rs). A K formed afresh
     // takes the L-BFGS step there and needs 4 / 5.
     ("tridiag20_mixed", 3, 5),
     ("logistic5_box", 3, 4),

@@ -11,11 +11,12 @@ use std::sync::{Arc, Mutex};
 use approx::assert_relative_eq;
 use argmin::core::observers::{Observe, ObserverMode};
 use argmin::core::{Executor, IterState, State, KV};
-use seird_fit::commands::simulate::DEMO_TRUTH;
 use seird_fit::data::{self, LoadOptions, TrainingData, WindowOptions};
+use seird_fit::fit::problem::{by_name, SeirdProblem};
 use seird_fit::fit::{fit, FitConfig};
+use seird_fit::model::DEMO_TRUTH;
 use seird_fit::model::{OdeSettings, Params, DEFAULT_LOWER, DEFAULT_UPPER};
-use seird_fit::optim::problems::{by_name, DynProblem, ProblemOptions, SeirdProblem, TestProblem};
+use seird_fit::optim::problems::{DynProblem, ProblemOptions, TestProblem};
 use seird_fit::optim::{fd_gradient, Adam, Bounds, FdScheme, Momentum, LBFGSB};
 
 /// ODE tolerances tight enough that central differences of the loss are

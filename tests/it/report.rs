@@ -282,7 +282,7 @@ fn report_md_explains_every_parameter_and_embeds_the_plot() {
         "steepness",
         // L = 20 days after 2020-03-01.
         "2020-03-21",
-        "**(at bound)**",
+        "**(upper bound: the data do not determine it)**",
         "theta",
         "2020-03-01 to 2020-03-30 (30 days",
         "0.01250",
@@ -306,10 +306,7 @@ fn report_md_explains_every_parameter_and_embeds_the_plot() {
 #[test]
 fn terminal_summary_has_window_loss_and_a_parameter_table() {
     let (_, result, forecast) = outbreak(
-        RegionKey {
-            country: "China".into(),
-            province: Some("Hubei".into()),
-        },
+        RegionKey::new("China", Some("Hubei"), None),
         TRAIN,
         HELD,
         FORECAST,

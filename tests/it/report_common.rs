@@ -100,6 +100,8 @@ pub fn outbreak(
         region: RegionInfo {
             country: key.country.clone(),
             province: key.province.clone(),
+            county: key.county.clone(),
+            fips: None,
         },
         population,
         start_date: day(0),
@@ -129,6 +131,7 @@ pub fn outbreak(
             termination: "CONVERGENCE: REL_REDUCTION_OF_F_<=_FACTR*EPSMCH".into(),
             seconds: 0.75,
             solve_failures: 1,
+            solve_failure: Some("more than 20000 steps before t = 3.5".into()),
             starts: 2,
             best_start: 1,
             start_losses: vec![2.0e-4, 1.234e-4],

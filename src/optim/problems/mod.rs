@@ -6,21 +6,18 @@
 //! [`SumOfLosses`] for the data-fitting ones). To ship one more problem,
 //! implement [`TestProblem`] and add a line to [`by_name`] and [`NAMES`].
 //!
-//! Besides the classic test functions and the synthetic data fits, the
-//! registry holds the SEIRD fit loss itself ([`seird`], name `seird`), on
-//! the demo data whose true parameters are its known minimum.
+//! The problems here are generic; the SEIRD fit loss is registered one layer
+//! up, in `crate::fit::problem`, which extends [`by_name`] with `seird`.
 
 mod classic;
 mod data;
-pub mod seird;
 
 pub use classic::{Beale, Booth, Himmelblau, Quadratic, Rosenbrock};
 pub use data::{LinearLeastSquares, LogisticRegression};
-pub use seird::SeirdProblem;
 
 use argmin::core::{CostFunction, Error, Gradient, Hessian};
 
-use super::newton::central_hessian;
+use super::newton::central_hessian_in_box;
 use super::sgd::SumOfLosses;
 use super::{Bounds, OptimError};
 
@@ -64,7 +61,6 @@ pub const NAMES: &[&str] = &[
     "booth",
     "least-squares",
     "logistic",
-    "seird",
 ];
 
 /// Settings for [`by_name`].
@@ -146,22 +142,6 @@ pub fn by_name(name: &str, opts: ProblemOptions) -> Result<Box<dyn TestProblem>,
             at_least(&lname, opts.dim.unwrap_or(5), 1)?,
             opts.seed,
         )),
-        "seird" => {
-            if let Some(d) = opts.dim.filter(|&d| d != crate::model::N_PARAMS) {
-                return Err(OptimError::Dimension {
-                    problem: lname,
-                    problem_says: "has the 7 model parameters",
-                    dim: d,
-                });
-            }
-            Box::new(
-                SeirdProblem::demo().map_err(|e| OptimError::NonFiniteStart {
-                    what: format!("cost (the demo data cannot be simulated: {e})"),
-                    value: f64::NAN,
-                    x: crate::commands::simulate::DEMO_TRUTH.to_array().to_vec(),
-                })?,
-            )
-        }
         _ => {
             return Err(OptimError::UnknownProblem {
                 name: name.into(),
@@ -203,7 +183,9 @@ impl Hessian for DynProblem {
     fn hessian(&self, x: &Vec<f64>) -> Result<Vec<Vec<f64>>, Error> {
         match self.0.hessian(x) {
             Some(h) => h,
-            None => central_hessian(|p| self.0.gradient(p), x),
+            // Inside the problem's own box: the SEIRD loss, for one, is
+            // undefined at negative rates.
+            None => central_hessian_in_box(|p| self.0.gradient(p), x, self.0.bounds().as_ref()),
         }
     }
 }
@@ -274,7 +256,7 @@ mod tests {
         }
         if let Some(h) = p.hessian(x) {
             let h = h.unwrap();
-            let fdh = central_hessian(|y| p.gradient(y), x).unwrap();
+            let fdh = crate::optim::newton::central_hessian(|y| p.gradient(y), x).unwrap();
             for (ra, rb) in h.iter().zip(&fdh) {
                 for (a, b) in ra.iter().zip(rb) {
                     prop_assert!(

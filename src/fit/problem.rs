@@ -1,11 +1,10 @@
-//! The SEIRD fit loss as a shipped test problem: the recency-weighted MSLE
-//! of [`crate::fit`] over the seven model parameters, with exact gradients
-//! from forward sensitivities, so every solver of the stack can be run on
-//! the loss this crate exists to minimise.
+//! The SEIRD fit loss as a test problem of the optimizer stack: the
+//! recency-weighted MSLE of [`crate::fit`] over the seven model parameters,
+//! with exact gradients from forward sensitivities, so every solver of
+//! [`crate::optim`] can be run on the loss this crate exists to minimise.
 //!
-//! This module reaches "up" from `optim` into `fit` (which itself uses
-//! `optim`): the registry of shipped problems lives here, and the SEIRD loss
-//! is one of them. Nothing in `fit` depends on this module.
+//! It lives in `fit`, above `optim`: `optim` ships only generic problems,
+//! and [`by_name`] here extends its registry with `seird`.
 //!
 //! ## Known minimum
 //!
@@ -18,34 +17,31 @@
 //! reaches as the "known" minimum: a reference, not a certified global
 //! minimum, and another solver may end lower.
 
-use std::cell::RefCell;
-
 use argmin::core::Error;
 use chrono::NaiveDate;
 
-use super::TestProblem;
-use crate::commands::simulate::DEMO_TRUTH;
+use super::{FitConfig, GradientMethod, SeirdObjective};
 use crate::data::{DeclinePolicy, RegionKey, TrainingData};
 use crate::error::FitError;
-use crate::fit::{FitConfig, GradientMethod, SeirdObjective};
-use crate::model::{simulate, OdeSettings, Params, N_PARAMS};
-use crate::optim::Bounds;
+use crate::model::demo::{DEMO_DAYS, DEMO_POPULATION, DEMO_TRUTH};
+use crate::model::{simulate, OdeSettings, N_PARAMS};
+use crate::optim::problems::{ProblemOptions, TestProblem};
+use crate::optim::{Bounds, OptimError};
 
-/// Population of the demo country (as `seird-fit simulate` defaults it).
-pub const DEMO_POPULATION: f64 = 5_000_000.0;
-/// Confirmed cases on the demo's first day.
-pub const DEMO_C0: f64 = 3.0;
-/// Number of demo days.
-pub const DEMO_DAYS: usize = 100;
+/// Confirmed cases on the first day of the demo problem's data: 3, not the
+/// shipped demo data's [`crate::model::demo::DEMO_C0`] of 20. The problem
+/// predates the shipped data, and its iteration and evaluation counts are
+/// pinned in the tests.
+pub const PROBLEM_C0: f64 = 3.0;
 
-/// The demo data set of `seird-fit simulate` (Demoland, 5 million people,
-/// 3 cases on 2020-03-01, 100 days, the parameters [`DEMO_TRUTH`]), built in
-/// memory and without noise or rounding, so that the truth fits it exactly.
+/// The demo outbreak (Demoland, 5 million people, [`PROBLEM_C0`] = 3 cases
+/// on 2020-03-01, 100 days, the parameters [`DEMO_TRUTH`]), built in memory
+/// and without noise or rounding, so that the truth fits it exactly.
 pub fn demo_data() -> Result<TrainingData, FitError> {
     let tr = simulate(
         &DEMO_TRUTH,
         DEMO_POPULATION,
-        DEMO_C0,
+        PROBLEM_C0,
         DEMO_DAYS,
         &OdeSettings::default(),
     )
@@ -71,29 +67,23 @@ pub fn demo_data() -> Result<TrainingData, FitError> {
     })
 }
 
-/// Last evaluated point, its loss (NaN when the solve failed) and gradient.
-type Cached = (Vec<f64>, f64, Vec<f64>);
-
 /// The SEIRD fit loss of one data set, as a [`TestProblem`] that owns its
 /// data.
 ///
 /// `f(p) = mean of the recency-weighted MSLE of cumulative cases and deaths`
 /// (see [`crate::fit::loss`]) over `p = (R_0, theta, k, L, R_t, D_rec,
 /// D_inc)`, on the configured box, from the configured start. Loss and
-/// gradient are evaluated exactly as [`SeirdObjective`] does with
-/// [`GradientMethod::Sensitivity`]: one ODE solve with forward sensitivities
-/// gives both, the last point is cached so that a cost followed by a
-/// gradient at the same point costs one solve, and a failed solve gives a
-/// NaN loss (and gradient), which line searches back off from and the
-/// first-order methods stop on.
+/// gradient are those of a [`SeirdObjective`] with
+/// [`GradientMethod::Sensitivity`], which this problem wraps: one ODE solve
+/// with forward sensitivities gives both, the objective's one-point cache
+/// makes a cost followed by a gradient at the same point cost one solve, and
+/// a failed solve gives a NaN loss (and gradient), which line searches back
+/// off from and the first-order methods stop on.
 #[derive(Debug, Clone)]
 pub struct SeirdProblem {
-    data: TrainingData,
-    config: FitConfig,
+    objective: SeirdObjective,
     bounds: Bounds,
     minimum: Option<(Vec<f64>, f64)>,
-    cache: RefCell<Option<Cached>>,
-    solves: RefCell<u64>,
 }
 
 impl SeirdProblem {
@@ -103,23 +93,12 @@ impl SeirdProblem {
     pub fn new(data: TrainingData, config: &FitConfig) -> Result<Self, FitError> {
         let mut config = *config;
         config.optimizer.gradient = GradientMethod::Sensitivity;
-        crate::config::validate(&config, "seird problem")?;
-        if data.cases.len() < 2 || data.deaths.len() != data.cases.len() {
-            return Err(FitError::Optimizer(format!(
-                "seird problem: {} has {} days of cases and {} of deaths (need at least 2 of each)",
-                data.key.display_name(),
-                data.cases.len(),
-                data.deaths.len()
-            )));
-        }
-        let bounds = SeirdObjective::new(&data, &config)?.bounds().clone();
+        config.validate("seird problem")?;
+        let objective = SeirdObjective::from_shared(std::sync::Arc::new(data), &config)?;
         Ok(SeirdProblem {
-            data,
-            config,
-            bounds,
+            bounds: objective.bounds().clone(),
+            objective,
             minimum: None,
-            cache: RefCell::new(None),
-            solves: RefCell::new(0),
         })
     }
 
@@ -146,7 +125,7 @@ impl SeirdProblem {
     /// minimum: a reference for the other solvers, not a proof of global
     /// optimality.
     pub fn with_reference_fit(mut self) -> Result<Self, FitError> {
-        let r = crate::fit::fit(&self.data, &self.config)?;
+        let r = crate::fit::fit(self.objective.data(), self.objective.config())?;
         let x = r.params.to_array().to_vec();
         // The loss as this problem evaluates it (with sensitivities), so
         // that f - f* is measured in one currency.
@@ -159,12 +138,12 @@ impl SeirdProblem {
 
     /// The training data.
     pub fn data(&self) -> &TrainingData {
-        &self.data
+        self.objective.data()
     }
 
     /// The configuration the loss is evaluated under.
     pub fn config(&self) -> &FitConfig {
-        &self.config
+        self.objective.config()
     }
 
     /// The parameter box.
@@ -174,35 +153,15 @@ impl SeirdProblem {
 
     /// ODE solves so far (a cost and a gradient at one point share one).
     pub fn solves(&self) -> u64 {
-        *self.solves.borrow()
+        self.objective.solves()
     }
 
-    /// Loss and gradient at `x`, from the cache or one solve.
+    /// Loss and gradient at `x`, from the objective's cache or one solve.
     fn evaluate(&self, x: &[f64]) -> Result<(f64, Vec<f64>), Error> {
-        if x.len() != N_PARAMS {
-            return Err(crate::optim::OptimError::Length {
-                what: "seird parameters",
-                expected: N_PARAMS,
-                got: x.len(),
-            }
-            .into());
-        }
-        if let Some((cx, f, g)) = self.cache.borrow().as_ref() {
-            if cx.as_slice() == x {
-                return Ok((*f, g.clone()));
-            }
-        }
-        // Building the objective is cheap next to the solve (it borrows the
-        // data, copies the config and takes log1p of the 20 scored days);
-        // keeping one alive would make this struct self-referential, so the
-        // one-point cache lives here instead.
-        let objective = SeirdObjective::new(&self.data, &self.config)?;
-        *self.solves.borrow_mut() += 1;
-        let (f, g) = match objective.loss_and_gradient(&Params::from_slice(x)) {
-            Ok((v, g)) => (v.msle, g.to_vec()),
-            Err(_) => (f64::NAN, vec![f64::NAN; N_PARAMS]),
-        };
-        *self.cache.borrow_mut() = Some((x.to_vec(), f, g.clone()));
+        use argmin::core::{CostFunction, Gradient};
+        let x = x.to_vec();
+        let f = self.objective.cost(&x)?;
+        let g = self.objective.gradient(&x)?;
         Ok((f, g))
     }
 }
@@ -215,7 +174,7 @@ impl TestProblem for SeirdProblem {
         N_PARAMS
     }
     fn x0(&self) -> Vec<f64> {
-        self.config.start.to_array().to_vec()
+        self.objective.config().start.to_array().to_vec()
     }
     fn minima(&self) -> Vec<Vec<f64>> {
         self.minimum.iter().map(|(x, _)| x.clone()).collect()
@@ -232,4 +191,41 @@ impl TestProblem for SeirdProblem {
     fn bounds(&self) -> Option<Bounds> {
         Some(self.bounds.clone())
     }
+}
+
+/// Names [`by_name`] knows: the generic problems of
+/// [`crate::optim::problems::NAMES`], then `seird`.
+pub fn names() -> Vec<&'static str> {
+    let mut n = crate::optim::problems::NAMES.to_vec();
+    n.push("seird");
+    n
+}
+
+/// A shipped problem by name: `seird` is [`SeirdProblem::demo`] (7
+/// variables, so `opts.dim` must be `None` or 7); every other name goes to
+/// [`crate::optim::problems::by_name`].
+pub fn by_name(name: &str, opts: ProblemOptions) -> Result<Box<dyn TestProblem>, OptimError> {
+    if !name.eq_ignore_ascii_case("seird") {
+        return crate::optim::problems::by_name(name, opts).map_err(|e| match e {
+            OptimError::UnknownProblem { name, .. } => OptimError::UnknownProblem {
+                name,
+                known: names().join(", "),
+            },
+            e => e,
+        });
+    }
+    if let Some(d) = opts.dim.filter(|&d| d != N_PARAMS) {
+        return Err(OptimError::Dimension {
+            problem: "seird".into(),
+            problem_says: "has the 7 model parameters",
+            dim: d,
+        });
+    }
+    Ok(Box::new(SeirdProblem::demo().map_err(|e| {
+        OptimError::NonFiniteStart {
+            what: format!("cost (the demo data cannot be simulated: {e})"),
+            value: f64::NAN,
+            x: DEMO_TRUTH.to_array().to_vec(),
+        }
+    })?))
 }
