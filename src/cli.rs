@@ -49,6 +49,14 @@ pub enum Command {
     Merge(commands::merge::MergeArgs),
     /// Download real data (JHU CSSE or OWID).
     Download(commands::download::DownloadArgs),
+    /// Print a shell completion script: `seird-fit completions bash > ~/.local/share/bash-completion/completions/seird-fit`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `seird-fit man > ~/.local/share/man/man1/seird-fit.1`.
+    Man,
 }
 
 /// Parses `args` and runs the command. Usage errors and `--help` are printed
@@ -81,5 +89,25 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::Backtest(a)) => commands::backtest::run(&a),
         Some(Command::Merge(a)) => commands::merge::run(&a),
         Some(Command::Download(a)) => commands::download::run(&a),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "seird-fit", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut out)
+                .map_err(|e| Error::Report(format!("man page: {e}")))?;
+            use std::io::Write as _;
+            std::io::stdout()
+                .write_all(&out)
+                .map_err(|source| Error::Io {
+                    path: "<stdout>".into(),
+                    source,
+                })?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

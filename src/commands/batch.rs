@@ -28,17 +28,19 @@ pub struct BatchArgs {
     /// them, a state that only has counties all of those.
     #[arg(long, value_name = "LIST")]
     pub countries: Option<String>,
+    /// Where the data comes from.
     #[command(flatten)]
     pub data: super::DataArgs,
+    /// The training window and the fit settings.
     #[command(flatten)]
     pub settings: super::FitSettingsArgs,
     #[command(flatten)]
     pub forecast: super::backtest::ForecastArgs,
     /// Output directory: index.html, summary.csv/json and one directory per region.
-    #[arg(long, default_value = "reports/batch", value_name = "DIR")]
+    #[arg(short, long, default_value = "reports/batch", value_name = "DIR")]
     pub out: PathBuf,
     /// Worker threads (0: one per core).
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(short, long, default_value_t = 0, value_name = "N")]
     pub jobs: usize,
     /// Keep regions an earlier run into --out finished; fit only the rest.
     #[arg(long)]
@@ -53,7 +55,7 @@ pub struct BatchArgs {
     #[arg(long, default_value = "thumb", value_name = "full|thumb|none")]
     pub plots: report::Plots,
     /// No progress output (errors only).
-    #[arg(long)]
+    #[arg(short, long)]
     pub quiet: bool,
 }
 

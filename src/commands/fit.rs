@@ -24,20 +24,22 @@ pub struct FitArgs {
     /// `Country/Province/County` in --country also works.
     #[arg(long)]
     pub county: Option<String>,
+    /// Where the data comes from.
     #[command(flatten)]
     pub data: DataArgs,
+    /// The training window and the fit settings.
     #[command(flatten)]
     pub settings: FitSettingsArgs,
     #[command(flatten)]
     pub forecast: super::backtest::ForecastArgs,
     /// Output directory; the region's files go in `<out>/<region-slug>/`.
-    #[arg(long, default_value = "reports/", value_name = "DIR")]
+    #[arg(short, long, default_value = "reports/", value_name = "DIR")]
     pub out: PathBuf,
     /// Print fit.json to stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
     /// Print nothing but errors.
-    #[arg(long)]
+    #[arg(short, long)]
     pub quiet: bool,
 }
 
@@ -52,6 +54,13 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
     let config = args.settings.resolve()?;
     let dataset = data::load(&args.data.data, &args.data.load_options())?;
     let series = dataset.find_region(country, args.province.as_deref(), args.county.as_deref())?;
+    if let (Some(end), Some(last)) = (args.settings.end, series.dates.last()) {
+        if end > *last {
+            eprintln!(
+                "seird-fit: warning: --end {end} is after the last day of data ({last}); training ends on {last}"
+            );
+        }
+    }
     let training = series.training_data(&args.settings.window(&config, &args.data))?;
     let mut result = fit::fit(&training, &config)?;
     result.region.fips = series.fips.clone();
@@ -79,7 +88,7 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
     } else if !args.quiet {
         println!("{}", report::summary_text(&result, &forecast));
         println!(
-            "Wrote {}/{{fit.json,forecast.csv,forecast.png,report.md,report.html}}",
+            "Wrote {}/{{fit.json,forecast.csv,forecast.png,report.md,report.html,thumb.svg}}",
             dir.display()
         );
     }

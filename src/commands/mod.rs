@@ -45,7 +45,9 @@ pub struct DataArgs {
     /// Data file or directory (Kaggle train.csv, a JHU directory, ...).
     #[arg(long, default_value = "data/", value_name = "PATH")]
     pub data: PathBuf,
-    /// JHU UID_ISO_FIPS_LookUp_Table.csv; default: one found beside the data.
+    /// JHU UID_ISO_FIPS_LookUp_Table.csv. Default: the data's own population
+    /// column (OWID, JHU US), else a lookup table found beside the data or in
+    /// a sibling jhu/ directory (Kaggle, JHU global and long layouts).
     #[arg(long, value_name = "FILE")]
     pub population: Option<PathBuf>,
     /// Population to use instead of the lookup table.
@@ -102,6 +104,13 @@ impl FitSettingsArgs {
     /// Loads the configuration file and applies the flags over it
     /// (default < file < flag), validating the result.
     pub fn resolve(&self) -> Result<FitConfig, Error> {
+        if let (Some(start), Some(end)) = (self.start, self.end) {
+            if start > end {
+                return Err(Error::Usage(format!(
+                    "--start {start} is after --end {end}: the training window is empty"
+                )));
+            }
+        }
         let mut c = crate::config::load(&self.config)?;
         if self.cases_only {
             c.loss.cases_only = true;

@@ -118,6 +118,7 @@ pub struct OptimizeArgs {
     /// seird: province or state within the country.
     #[arg(long)]
     pub province: Option<String>,
+    /// Where the data comes from.
     #[command(flatten)]
     pub data: DataArgs,
     /// seird: first training day (default: the first day with confirmed cases).

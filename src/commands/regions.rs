@@ -16,6 +16,7 @@ use crate::error::{DataError, Error};
 /// Arguments of `seird-fit regions`.
 #[derive(Debug, Clone, Args)]
 pub struct RegionsArgs {
+    /// Where the data comes from.
     #[command(flatten)]
     pub data: DataArgs,
     /// First training day of the window checked for eligibility.

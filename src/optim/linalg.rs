@@ -1,7 +1,9 @@
 //! Small dense linear algebra for the `m x m` and `2m x 2m` systems of
-//! L-BFGS-B and the `n x n` Newton systems. Hand-written because the
-//! matrices are tiny and pulling in a linear-algebra crate for Cholesky and
-//! triangular solves would cost more in build time than these few lines.
+//! L-BFGS-B and the `n x n` Newton systems. Hand-written, although nalgebra
+//! is a dependency (for SVDs and eigenvalues in `numerics`), because
+//! L-BFGS-B's counts match scipy's only with the reference code's rounding:
+//! these kernels keep LINPACK's storage and loop order, which a general
+//! crate's factorisations do not.
 //!
 //! L-BFGS-B's kernels ([`dpofa`], [`dtrsl`], [`dtrsl_trans`]) follow the
 //! LINPACK routines of the same names that L-BFGS-B 3.0 calls: column-major

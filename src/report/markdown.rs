@@ -363,10 +363,11 @@ pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -
     let _ = writeln!(s, "## Loss\n");
     let loss = &result.loss;
     let cfg = &result.config.loss;
+    // The loss scores min(window, n) days: an 8-day series has 8 scored days.
+    let scored = cfg.window.min(result.train_days);
     let _ = writeln!(
         s,
-        "Recency-weighted mean squared log error over the last {} training days (weights 1/{}, ..., 1/1).\n",
-        cfg.window, cfg.window
+        "Recency-weighted mean squared log error over the last {scored} training days (weights 1/{scored}, ..., 1/1).\n"
     );
     let _ = writeln!(s, "| | MSLE |\n|---|---:|");
     let _ = writeln!(

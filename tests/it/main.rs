@@ -12,6 +12,7 @@ mod batch_cli;
 mod batch_index;
 mod cli;
 mod cli_data;
+mod cli_ux;
 mod counties;
 mod data;
 mod data_hygiene;

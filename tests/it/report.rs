@@ -364,3 +364,24 @@ fn example_report_for_viewing() {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report-example"));
     write_italy(&dir);
 }
+
+/// The loss scores min(window, n) days, and report.md says so: an 8-day
+/// series used to read "over the last 20 training days".
+#[test]
+fn report_md_names_the_days_actually_scored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, result, forecast) = outbreak(italy(), 8, 0, 5);
+    let files = report::write_region(tmp.path(), &data, &result, &forecast).unwrap();
+    let md = std::fs::read_to_string(files.report_md).unwrap();
+    assert!(
+        md.contains("over the last 8 training days (weights 1/8, ..., 1/1)"),
+        "{md}"
+    );
+    let (data, result, forecast) = outbreak(italy(), TRAIN, HELD, FORECAST);
+    let files = report::write_region(tmp.path(), &data, &result, &forecast).unwrap();
+    let md = std::fs::read_to_string(files.report_md).unwrap();
+    assert!(
+        md.contains("over the last 20 training days (weights 1/20"),
+        "{md}"
+    );
+}
