@@ -88,7 +88,7 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
     } else if !args.quiet {
         println!("{}", report::summary_text(&result, &forecast));
         println!(
-            "Wrote {}/{{fit.json,forecast.csv,forecast.png,report.md,report.html,thumb.svg}}",
+            "Wrote {}/{{fit.json,forecast.csv,forecast_quantiles.csv,forecast_hub.csv,forecast.png,report.md,report.html,thumb.svg}}",
             dir.display()
         );
     }
