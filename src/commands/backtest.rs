@@ -58,6 +58,7 @@ pub struct BacktestArgs {
     /// Regions, comma-separated ("Italy,Germany,US"); default: every region.
     #[arg(long, value_name = "LIST")]
     pub countries: Option<String>,
+    /// Where the data comes from.
     #[command(flatten)]
     pub data: super::DataArgs,
     /// First origin.

@@ -34,6 +34,7 @@ pub struct BatchArgs {
     /// The training window and the fit settings.
     #[command(flatten)]
     pub settings: super::FitSettingsArgs,
+    /// How the fits become forecasts.
     #[command(flatten)]
     pub forecast: super::backtest::ForecastArgs,
     /// Output directory: index.html, summary.csv/json and one directory per region.

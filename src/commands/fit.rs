@@ -30,6 +30,7 @@ pub struct FitArgs {
     /// The training window and the fit settings.
     #[command(flatten)]
     pub settings: FitSettingsArgs,
+    /// How the fit becomes a forecast.
     #[command(flatten)]
     pub forecast: super::backtest::ForecastArgs,
     /// Output directory; the region's files go in `<out>/<region-slug>/`.
