@@ -43,6 +43,8 @@ pub enum Command {
     Optimize(commands::optimize::OptimizeArgs),
     /// Fit many regions in parallel and write a browsable report.
     Batch(commands::batch::BatchArgs),
+    /// Rolling-origin evaluation of forecasts and intervals against persistence.
+    Backtest(commands::backtest::BacktestArgs),
     /// Join the summaries of several batch shards.
     Merge(commands::merge::MergeArgs),
     /// Download real data (JHU CSSE or OWID).
@@ -84,6 +86,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::Simulate(a)) => commands::simulate::run(&a),
         Some(Command::Optimize(a)) => commands::optimize::run(&a),
         Some(Command::Batch(a)) => commands::batch::run(&a),
+        Some(Command::Backtest(a)) => commands::backtest::run(&a),
         Some(Command::Merge(a)) => commands::merge::run(&a),
         Some(Command::Download(a)) => commands::download::run(&a),
         Some(Command::Completions { shell }) => {

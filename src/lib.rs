@@ -49,6 +49,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod fit;
+pub mod forecast;
 pub mod io;
 pub mod model;
 pub mod optim;

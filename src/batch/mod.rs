@@ -729,6 +729,9 @@ pub struct Manifest {
     /// The slice `i/n` this run fitted, if sharded.
     #[serde(default)]
     pub shard: Option<Shard>,
+    /// How the fits become forecasts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<crate::forecast::ForecastOptions>,
 }
 
 /// Everything about a run's input that changes a result.

@@ -34,6 +34,9 @@ pub struct BatchArgs {
     /// The training window and the fit settings.
     #[command(flatten)]
     pub settings: super::FitSettingsArgs,
+    /// How the fits become forecasts.
+    #[command(flatten)]
+    pub forecast: super::backtest::ForecastArgs,
     /// Output directory: index.html, summary.csv/json and one directory per region.
     #[arg(short, long, default_value = "reports/batch", value_name = "DIR")]
     pub out: PathBuf,
@@ -182,6 +185,7 @@ fn manifest(
             _ => "all".into(),
         }),
         shard,
+        forecast: Some(args.forecast.options()),
     }
 }
 
@@ -259,6 +263,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         budget,
         plots: args.plots,
     };
+    let forecast_opts = args.forecast.options();
     let (skipped, jobs): (Vec<batch::Job>, Vec<batch::Job>) = jobs
         .into_iter()
         .partition(|j| ineligible.contains_key(&j.index));
@@ -273,8 +278,10 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
             fit::identify::identify(&data, &mut result);
         }
         result.region.fips = series.fips.clone();
-        let forecast =
-            fit::forecast(&data, &result.params, &config).map_err(|e| cause_chain(&e))?;
+        let (forecast, block) =
+            crate::forecast::forecast_with_intervals(&data, &result, &forecast_opts)
+                .map_err(|e| cause_chain(&e))?;
+        result.forecast = Some(block);
         report::write_region_with(&job.dir, &data, &result, &forecast, plots, None)
             .map_err(|e| cause_chain(&e))?;
         Ok(result)

@@ -30,6 +30,9 @@ pub struct FitArgs {
     /// The training window and the fit settings.
     #[command(flatten)]
     pub settings: FitSettingsArgs,
+    /// How the fit becomes a forecast.
+    #[command(flatten)]
+    pub forecast: super::backtest::ForecastArgs,
     /// Output directory; the region's files go in `<out>/<region-slug>/`.
     #[arg(short, long, default_value = "reports/", value_name = "DIR")]
     pub out: PathBuf,
@@ -68,7 +71,9 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
     result.region.fips = series.fips.clone();
     let profiles = (config.intervals || args.profiles)
         .then(|| fit::identify::identify(&training, &mut result));
-    let forecast = fit::forecast(&training, &result.params, &config)?;
+    let (forecast, block) =
+        crate::forecast::forecast_with_intervals(&training, &result, &args.forecast.options())?;
+    result.forecast = Some(block);
     // The same directory a batch over this data set uses for the region
     // (unique among all its regions, shortened when over-long).
     let index = dataset
@@ -102,7 +107,7 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
     } else if !args.quiet {
         println!("{}", report::summary_text(&result, &forecast));
         println!(
-            "Wrote {}/{{fit.json,forecast.csv,forecast.png,report.md,report.html,thumb.svg}}",
+            "Wrote {}/{{fit.json,forecast.csv,forecast_quantiles.csv,forecast_hub.csv,forecast.png,report.md,report.html,thumb.svg}}",
             dir.display()
         );
     }

@@ -1,5 +1,6 @@
 //! One module per subcommand: its clap arguments and its `run`.
 
+pub mod backtest;
 pub mod batch;
 pub mod download;
 pub mod fit;

@@ -371,6 +371,51 @@ pub struct FitResult {
     pub data: DataReport,
     /// The configuration used.
     pub config: FitConfig,
+    /// The forecast with its intervals (`crate::forecast`), when made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<ForecastReport>,
+}
+
+/// The `forecast` block of fit.json: how the forecast was made and its
+/// quantiles at a few horizons (every day's are in forecast_quantiles.csv).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastReport {
+    /// The forecast method (`model`, `anchored`, `blend`).
+    pub method: String,
+    /// The last training day; horizons count from it.
+    pub origin: NaiveDate,
+    /// Earlier pseudo-origins whose refits calibrated the intervals.
+    pub pseudo_origins: usize,
+    /// Days between pseudo-origins.
+    pub spacing_days: usize,
+    /// The blend's weight of the model for cases and deaths (blend only).
+    pub blend_weights: Option<[f64; 2]>,
+    /// Whether the intervals rest on at least two pseudo-origins (if not,
+    /// they use a wide default spread).
+    pub calibrated: bool,
+    /// Quantiles at 7, 14 and 28 days (those within the forecast).
+    pub horizons: Vec<HorizonQuantiles>,
+}
+
+/// Quantiles of one target at one horizon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HorizonQuantiles {
+    /// Days after the origin.
+    pub horizon: usize,
+    /// The day forecast.
+    pub date: NaiveDate,
+    /// Which target.
+    pub target: Target,
+    /// 5 % quantile.
+    pub q05: f64,
+    /// 25 % quantile.
+    pub q25: f64,
+    /// Median.
+    pub q50: f64,
+    /// 75 % quantile.
+    pub q75: f64,
+    /// 95 % quantile.
+    pub q95: f64,
 }
 
 /// Populations are whole persons: `38928341`, not `38928341.0`.
@@ -754,6 +799,7 @@ pub fn fit(data: &TrainingData, config: &FitConfig) -> Result<FitResult, FitErro
             held_out_days: data.held_out_dates.len(),
         },
         config: *config,
+        forecast: None,
     })
 }
 

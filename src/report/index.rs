@@ -60,8 +60,9 @@ h1 { font-size: 1.5rem; margin-bottom: 0.2rem; }
 .sub { color: #555; margin-top: 0; }
 .world { display: flex; flex-wrap: wrap; gap: 1rem; }
 .world svg { max-width: 100%; height: auto; border: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: 0.8rem; margin: 1rem 0; }
-th, td { padding: 0.2rem 0.35rem; border-bottom: 1px solid #e4e4e4; text-align: right; white-space: nowrap; }
+table { border-collapse: collapse; font-size: 0.75rem; margin: 1rem 0; }
+td.iv { white-space: normal; min-width: 5.5rem; }
+th, td { padding: 0.2rem 0.25rem; border-bottom: 1px solid #e4e4e4; text-align: right; white-space: nowrap; }
 th { white-space: normal; }
 th { cursor: pointer; background: #f3f5f8; position: sticky; top: 0; user-select: none; }
 th[data-dir="asc"]::after { content: " \25B2"; }
@@ -149,7 +150,7 @@ const SCRIPT: &str = r#"
 "#;
 
 /// Columns of the table: (key, header, numeric).
-const COLUMNS: [(&str, &str, bool); 18] = [
+const COLUMNS: [(&str, &str, bool); 20] = [
     ("region", "region", false),
     ("population", "population", true),
     ("days", "days", true),
@@ -166,6 +167,8 @@ const COLUMNS: [(&str, &str, bool); 18] = [
     ("iterations", "iterations", true),
     ("evaluations", "evaluations", true),
     ("seconds", "seconds", true),
+    ("cases_14d", "cases in 14 days (5-95 %)", true),
+    ("deaths_14d", "deaths in 14 days (5-95 %)", true),
     ("status", "status", false),
     ("error", "error", false),
 ];
@@ -204,6 +207,23 @@ fn status_name(s: Status) -> &'static str {
         Status::Fitted => "fitted",
         Status::Failed => "failed",
         Status::Skipped => "skipped",
+    }
+}
+
+/// A forecast interval: sorted by its median, shown as `median [5 %, 95 %]`.
+fn interval_cell(out: &mut String, lo: Option<f64>, mid: Option<f64>, hi: Option<f64>) {
+    match (lo, mid, hi) {
+        (Some(l), Some(m), Some(h)) if m.is_finite() => {
+            let g = super::group_thousands;
+            let _ = write!(
+                out,
+                "<td class=\"iv\" data-v=\"{m}\">{} [{}, {}]</td>",
+                g(m),
+                g(l),
+                g(h)
+            );
+        }
+        _ => out.push_str("<td></td>"),
     }
 }
 
@@ -254,6 +274,13 @@ fn table_row(out: &mut String, row: &SummaryRow) {
     int_cell(out, row.evaluations);
     // Fits take milliseconds.
     num_cell(out, row.seconds, 4);
+    interval_cell(out, row.cases_14d_q05, row.cases_14d_q50, row.cases_14d_q95);
+    interval_cell(
+        out,
+        row.deaths_14d_q05,
+        row.deaths_14d_q50,
+        row.deaths_14d_q95,
+    );
     let _ = writeln!(
         out,
         "<td class=\"text\">{}</td><td class=\"err\">{}</td></tr>",

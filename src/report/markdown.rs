@@ -425,6 +425,20 @@ pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -
             );
         }
     }
+    if let Some(iv) = &forecast.intervals {
+        let how = result.forecast.as_ref().map_or(String::new(), |f| {
+            format!(
+                " (method `{}`, calibrated on {} earlier refits of this region)",
+                f.method, f.pseudo_origins
+            )
+        });
+        let _ = writeln!(
+            s,
+            "\nForecast quantiles{how}; every day and level in \
+             [forecast_quantiles.csv](forecast_quantiles.csv):\n\n{}",
+            super::quantiles::markdown_table(iv)
+        );
+    }
     let _ = writeln!(
         s,
         "\nEvery day's numbers, compartments and R(t) are in [forecast.csv](forecast.csv); \

@@ -8,6 +8,8 @@
 //!   ([`plot`]),
 //! * `thumb.svg` — a small text-free version of the fit plot for the batch index,
 //! * `report.md` — a human-readable page ([`markdown`]),
+//! * `forecast_quantiles.csv` and `forecast_hub.csv` — the forecast's
+//!   quantiles, when it has intervals ([`quantiles`]),
 //! * `report.html` — the same page rendered for a browser, plot embedded ([`html`]),
 //! * `fit.json` — the [`FitResult`], written last: a region whose `fit.json`
 //!   exists and parses is complete, which is what `batch --resume` relies on.
@@ -19,6 +21,7 @@
 //! For many regions, [`summary`] writes `summary.csv` and `summary.json`, and
 //! [`index`] builds the batch's self-contained `index.html`.
 
+pub mod backtest;
 pub mod html;
 pub mod index;
 pub mod markdown;
@@ -26,6 +29,7 @@ pub mod plot;
 pub mod profile_plot;
 pub mod provenance;
 pub mod quality;
+pub mod quantiles;
 pub mod summary;
 mod table;
 
@@ -235,6 +239,18 @@ fn write_region_files(
     let title = format!("SEIRD fit: {}", data.key.display_name());
     let page = html::render_page(&title, &md, png.as_deref().map(|p| (FORECAST_PNG, p)));
     write_atomic(&files.report_html, page.as_bytes())?;
+
+    if let Some(iv) = &forecast.intervals {
+        write_atomic(
+            &dir.join(quantiles::FORECAST_QUANTILES_CSV),
+            &quantiles::quantiles_csv(iv)?,
+        )?;
+        let origin = data.dates[data.dates.len() - 1];
+        write_atomic(
+            &dir.join(quantiles::FORECAST_HUB_CSV),
+            &quantiles::hub_csv(iv, origin, &data.key.display_name())?,
+        )?;
+    }
 
     let json_err = |e: serde_json::Error| Error::Report(format!("cannot serialise fit.json: {e}"));
     let mut value = serde_json::to_value(result).map_err(json_err)?;

@@ -11,7 +11,7 @@ use super::table::ForecastRow;
 use super::FORECAST_CSV;
 use crate::data::RegionKey;
 use crate::error::Error;
-use crate::fit::FitResult;
+use crate::fit::{FitResult, HorizonQuantiles, Target};
 use crate::io::write_atomic;
 
 /// File name of the CSV summary.
@@ -116,6 +116,24 @@ pub struct SummaryRow {
     /// Model cumulative deaths on `forecast_date`.
     #[serde(default, serialize_with = "whole_as_integer")]
     pub forecast_deaths: Option<f64>,
+    /// Cumulative cases 14 days after the window: 5 % quantile.
+    #[serde(default)]
+    pub cases_14d_q05: Option<f64>,
+    /// Cumulative cases 14 days after the window: median.
+    #[serde(default)]
+    pub cases_14d_q50: Option<f64>,
+    /// Cumulative cases 14 days after the window: 95 % quantile.
+    #[serde(default)]
+    pub cases_14d_q95: Option<f64>,
+    /// Cumulative deaths 14 days after the window: 5 % quantile.
+    #[serde(default)]
+    pub deaths_14d_q05: Option<f64>,
+    /// Cumulative deaths 14 days after the window: median.
+    #[serde(default)]
+    pub deaths_14d_q50: Option<f64>,
+    /// Cumulative deaths 14 days after the window: 95 % quantile.
+    #[serde(default)]
+    pub deaths_14d_q95: Option<f64>,
 }
 
 /// Counts are whole numbers: `38928341`, not `38928341.0`. Model counts
@@ -153,6 +171,16 @@ fn last_forecast(path: &Path) -> Option<(NaiveDate, f64, f64)> {
     let rows = reader.deserialize::<ForecastRow>();
     let last = rows.filter_map(Result::ok).last()?;
     Some((last.date, last.fitted_cases, last.fitted_deaths))
+}
+
+/// The fit's forecast quantiles of `target` 14 days after the window.
+fn q14(result: &FitResult, target: Target) -> Option<&HorizonQuantiles> {
+    result
+        .forecast
+        .as_ref()?
+        .horizons
+        .iter()
+        .find(|q| q.horizon == 14 && q.target == target)
 }
 
 impl SummaryRow {
@@ -201,6 +229,12 @@ impl SummaryRow {
             forecast_date: None,
             forecast_cases: None,
             forecast_deaths: None,
+            cases_14d_q05: q14(result, Target::Cases).map(|q| q.q05),
+            cases_14d_q50: q14(result, Target::Cases).map(|q| q.q50),
+            cases_14d_q95: q14(result, Target::Cases).map(|q| q.q95),
+            deaths_14d_q05: q14(result, Target::Deaths).map(|q| q.q05),
+            deaths_14d_q50: q14(result, Target::Deaths).map(|q| q.q50),
+            deaths_14d_q95: q14(result, Target::Deaths).map(|q| q.q95),
         }
     }
 
@@ -246,6 +280,12 @@ impl SummaryRow {
             forecast_date: None,
             forecast_cases: None,
             forecast_deaths: None,
+            cases_14d_q05: None,
+            cases_14d_q50: None,
+            cases_14d_q95: None,
+            deaths_14d_q05: None,
+            deaths_14d_q50: None,
+            deaths_14d_q95: None,
         }
     }
 

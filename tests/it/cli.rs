@@ -137,7 +137,7 @@ fn fit_writes_the_four_files_and_a_sensible_fit_json() {
     );
     assert!(
         out.ends_with(
-            "Wrote reports/demoland/{fit.json,forecast.csv,forecast.png,report.md,report.html,thumb.svg}\n"
+            "Wrote reports/demoland/{fit.json,forecast.csv,forecast_quantiles.csv,forecast_hub.csv,forecast.png,report.md,report.html,thumb.svg}\n"
         ),
         "{out}"
     );

@@ -19,6 +19,7 @@ mod data;
 mod data_hygiene;
 mod data_layouts;
 mod fit;
+mod forecast;
 mod model;
 mod ode_models;
 mod ode_oracle;

@@ -148,6 +148,7 @@ pub fn outbreak(
             held_out_days: held,
         },
         config,
+        forecast: None,
     };
     (data, result, forecast)
 }
