@@ -257,7 +257,9 @@ fn quality_section(s: &mut String, data: &TrainingData, forecast: &Forecast) {
 /// The page `report.md`.
 pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -> String {
     let mut s = String::new();
-    let name = data.key.display_name();
+    // The name comes from the data: escaped, so that `<script>` or a
+    // `[x](javascript:...)` link in it stays text in report.md and report.html.
+    let name = crate::text::markdown_inline(&data.key.display_name());
     let p = &result.params;
     let bounds = &result.config.bounds;
     // Writing to a String cannot fail; the results are ignored on purpose.

@@ -385,3 +385,24 @@ fn report_md_names_the_days_actually_scored() {
         "{md}"
     );
 }
+
+/// A region name from the data is text in report.md, never markup: a
+/// `<script>` block or a `javascript:` link used to pass through.
+#[test]
+fn hostile_region_names_stay_text_in_report_md() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = RegionKey::country("<script>alert(1)</script>[x](javascript:alert(2))");
+    let (data, result, forecast) = outbreak(key, TRAIN, HELD, FORECAST);
+    let files = report::write_region(tmp.path(), &data, &result, &forecast).unwrap();
+    let md = std::fs::read_to_string(&files.report_md).unwrap();
+    assert!(!md.contains("<script>"), "{md}");
+    // Only the escaped form `\](` remains, which is no link.
+    assert!(!md.replace("\\](", "").contains("](javascript:"), "{md}");
+    assert!(md.contains("&lt;script&gt;"), "{md}");
+    let html = std::fs::read_to_string(&files.report_html).unwrap();
+    assert!(!html.contains("<script>alert"), "raw script in report.html");
+    assert!(
+        !html.contains("href=\"javascript:"),
+        "a javascript link in report.html"
+    );
+}
