@@ -68,13 +68,45 @@ where
 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+        // --help and --version print as clap renders them; a usage error
+        // is one line `seird-fit: ...`, like every other error.
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            return Ok(ExitCode::from(code));
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => {
+            eprintln!(
+                "seird-fit: {}",
+                one_line_usage_error(&e.render().to_string())
+            );
+            return Ok(ExitCode::from(2));
         }
     };
     run(cli)
+}
+
+/// Clap's multi-line usage error as one line: the message and its details
+/// (possible values, the missing flags), without the `Usage:` block and the
+/// `--help` hint, and without clap's `error: ` prefix.
+fn one_line_usage_error(rendered: &str) -> String {
+    let parts: Vec<&str> = rendered
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let line = parts.join(" ");
+    let line = line.strip_prefix("error: ").unwrap_or(&line);
+    // The line echoes what the user typed: no control characters (ANSI or
+    // OSC sequences), and a bounded length.
+    let clean: String = line
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    match clean.char_indices().nth(400) {
+        Some((i, _)) => format!("{}...", &clean[..i]),
+        None => clean,
+    }
 }
 
 /// Runs a parsed command line.

@@ -565,9 +565,9 @@ fn a_population_below_the_confirmed_cases_is_refused() {
 fn a_population_value_that_is_not_a_number_is_a_usage_error() {
     let o = fit_testland(good_data().path(), "--population-value abc");
     assert_eq!(o.status.code(), Some(2));
-    // clap's own (multi-line) usage message.
-    let err = stderr(&o);
-    let want = "error: invalid value 'abc' for '--population-value <N>'";
+    // clap's usage message, as one line.
+    let err = crate::bin::one_error_line(&o);
+    let want = "seird-fit: invalid value 'abc' for '--population-value <N>'";
     assert!(err.starts_with(want), "{err}");
     assert!(o.stdout.is_empty());
 }
@@ -660,4 +660,37 @@ fn simulate_quotes_a_country_with_a_comma_and_fits_it() {
             .unwrap();
     assert_eq!(fit["region"]["country"], "Korea, South");
     assert_eq!(fit["population"], 5e6);
+}
+
+/// Clap's own usage errors are one line `seird-fit: ...` too, with their
+/// details (possible values, missing flags) and without escape sequences.
+#[test]
+fn usage_errors_are_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["--country", "X", "--gradient", "4-point"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = crate::bin::one_error_line(&out);
+    assert!(
+        err.contains("'--gradient <GRADIENT>'") && err.contains("2-point, 3-point, sensitivity"),
+        "{err}"
+    );
+    let out = run(dir.path(), &["--bogus"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(crate::bin::one_error_line(&out).contains("'--bogus'"));
+    let out = run(dir.path(), &["batch", "--data", "x.csv"]);
+    let err = crate::bin::one_error_line(&out);
+    assert!(
+        err.contains("--all") && err.contains("--countries"),
+        "{err}"
+    );
+    let out = run(
+        dir.path(),
+        &["--country", "X", "--gradient", "\u{1b}]0;pwned\u{7}"],
+    );
+    let err = crate::bin::one_error_line(&out);
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    // --help still prints clap's page and exits 0.
+    let out = run(dir.path(), &["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("Usage:"));
 }
