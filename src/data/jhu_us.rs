@@ -209,20 +209,7 @@ fn read_one(r: impl Read, path: &Path, incident: bool) -> Result<Sheet, DataErro
     let country = table::column(&header, "Country_Region", path)?;
     let fips = table::column(&header, "FIPS", path).ok();
     let population = table::column(&header, "Population", path).ok();
-    let mut days: Vec<(usize, NaiveDate)> = Vec::new();
-    for (i, h) in header.iter().enumerate() {
-        if NON_DATE.contains(&h.as_str()) {
-            continue;
-        }
-        let d = table::parse_date(h).ok_or_else(|| DataError::Field {
-            path: path.to_path_buf(),
-            line: 1,
-            column: i + 1,
-            field: raw[i].clone(),
-            problem: format!("cannot parse column name '{}' as a date (M/D/YY)", raw[i]),
-        })?;
-        days.push((i, d));
-    }
+    let days = table::date_columns(&header, &raw, &NON_DATE, path)?;
     // The series are built in column order, so the columns must be the
     // consecutive days (as JHU writes them).
     for w in days.windows(2) {

@@ -132,20 +132,7 @@ fn read_one(
         .collect();
     let province = table::column(&header, "Province/State", path)?;
     let country = table::column(&header, "Country/Region", path)?;
-    let mut dates = Vec::new();
-    for (i, h) in header.iter().enumerate() {
-        if NON_DATE.contains(&h.as_str()) {
-            continue;
-        }
-        let d = table::parse_date(h).ok_or_else(|| DataError::Field {
-            path: path.to_path_buf(),
-            line: 1,
-            column: i + 1,
-            field: raw[i].clone(),
-            problem: format!("cannot parse column name '{}' as a date (M/D/YY)", raw[i]),
-        })?;
-        dates.push((i, d));
-    }
+    let dates = table::date_columns(&header, &raw, &NON_DATE, path)?;
     let mut keys = BTreeSet::new();
     let mut rec = csv::StringRecord::new();
     while rdr

@@ -109,6 +109,33 @@ pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
     }
 }
 
+/// The date columns of a wide header (JHU global and US): every column not
+/// named in `non_date` (lowercased, as `header` is) must parse as a date;
+/// returns `(column index, date)` in column order. `raw` is the header as
+/// written, for the error.
+pub(crate) fn date_columns(
+    header: &[String],
+    raw: &[String],
+    non_date: &[&str],
+    path: &Path,
+) -> Result<Vec<(usize, NaiveDate)>, DataError> {
+    let mut days = Vec::new();
+    for (i, h) in header.iter().enumerate() {
+        if non_date.contains(&h.as_str()) {
+            continue;
+        }
+        let d = parse_date(h).ok_or_else(|| DataError::Field {
+            path: path.to_path_buf(),
+            line: 1,
+            column: i + 1,
+            field: raw[i].clone(),
+            problem: format!("cannot parse column name '{}' as a date (M/D/YY)", raw[i]),
+        })?;
+        days.push((i, d));
+    }
+    Ok(days)
+}
+
 /// One field of one record, with everything an error message needs.
 pub(crate) struct Cell<'a> {
     /// The file.
