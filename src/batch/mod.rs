@@ -125,9 +125,26 @@ fn shorten_slug(slug: &str) -> String {
 /// key, so the order is deterministic).
 pub fn make_jobs(regions: Vec<RegionSpec>, out: &Path) -> Vec<Job> {
     let slugs = unique_slugs(regions.iter().map(|r| &r.key));
-    let mut jobs: Vec<Job> = regions
-        .into_iter()
-        .zip(slugs)
+    jobs_named(regions.into_iter().zip(slugs), out)
+}
+
+/// [`make_jobs`], with each region's directory name taken from
+/// `slugs[spec.index]`: names made unique over a whole data set
+/// ([`unique_slugs`] of all its regions), so that a region has one directory
+/// whichever regions are fitted with it, and the same one as a single fit.
+pub fn make_jobs_with_slugs(regions: Vec<RegionSpec>, slugs: &[String], out: &Path) -> Vec<Job> {
+    let named = regions.into_iter().map(|r| {
+        let slug = slugs
+            .get(r.index)
+            .cloned()
+            .unwrap_or_else(|| shorten_slug(&r.key.slug()));
+        (r, slug)
+    });
+    jobs_named(named, out)
+}
+
+fn jobs_named(named: impl Iterator<Item = (RegionSpec, String)>, out: &Path) -> Vec<Job> {
+    let mut jobs: Vec<Job> = named
         .map(|(r, slug)| Job {
             index: r.index,
             dir: out.join(&slug),

@@ -231,14 +231,10 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
             }
         })
         .collect();
-    let mut jobs = batch::make_jobs(specs, &args.out);
     // Slugs are unique over the whole data set, as for single fits, so a
     // region has one directory whichever regions are fitted with it.
     let slugs = batch::unique_slugs(dataset.regions.iter().map(|r| &r.key));
-    for job in &mut jobs {
-        job.slug = slugs[job.index].clone();
-        job.dir = args.out.join(&job.slug);
-    }
+    let mut jobs = batch::make_jobs_with_slugs(specs, &slugs, &args.out);
     if let Some(shard) = shard {
         jobs = shard.select(jobs).map_err(Error::Usage)?;
     }
