@@ -81,7 +81,6 @@ fn lines_svg(
                 ))
                 .map_err(plot_err)?;
         }
-        let mut k = 0;
         for (mi, &m) in methods.iter().enumerate() {
             for (ti, t) in [Target::Cases, Target::Deaths].into_iter().enumerate() {
                 let cs = cells_of(cells, m, t);
@@ -109,11 +108,9 @@ fn lines_svg(
                     chart
                         .draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
                         .map_err(plot_err)?;
-                    k += 1;
                 }
             }
         }
-        let _ = k;
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::LowerRight)
