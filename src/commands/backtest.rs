@@ -30,10 +30,12 @@ use crate::io::write_atomic;
 /// How a fit becomes a forecast; shared by `fit`, `batch` and `backtest`.
 #[derive(Debug, Clone, Args)]
 pub struct ForecastArgs {
-    /// Point forecast: model (the fitted curve, as the prior art), anchored
-    /// (last observation + model increments) or blend (anchored and
-    /// persistence, weighted by past skill).
-    #[arg(long, default_value = "blend", value_name = "METHOD")]
+    /// Point forecast: trend (no model: damped trend of the weekly rate,
+    /// deaths led by cases), model (the fitted curve, as the prior art),
+    /// anchored (last observation + model increments), scaled (increments
+    /// rescaled to the last week), blend (scaled and persistence, weighted by
+    /// past skill) or ensemble (scaled and trend, weighted by past skill).
+    #[arg(long, default_value = "trend", value_name = "METHOD")]
     pub forecast_method: Method,
     /// Earlier pseudo-origins (refits, 7 days apart) that calibrate the
     /// intervals; 0 gives uncalibrated, wide intervals.
@@ -83,8 +85,8 @@ pub struct BacktestArgs {
     #[arg(long, value_parser = super::choice(&DeclinePolicy::ALL, DeclinePolicy::name))]
     pub decline_policy: Option<DeclinePolicy>,
     /// Forecast methods to score, comma-separated (model, anchored, scaled,
-    /// blend); all are scored on the same fits.
-    #[arg(long, default_value = "blend", value_name = "LIST")]
+    /// blend, trend, ensemble); all are scored on the same fits.
+    #[arg(long, default_value = "trend", value_name = "LIST")]
     pub forecast_method: String,
     /// Earlier pseudo-origins (refits, 7 days apart) that calibrate the intervals.
     #[arg(long, default_value_t = 8, value_name = "N")]

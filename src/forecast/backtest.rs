@@ -144,11 +144,20 @@ pub fn region_rows(
             skips.push(skip(format!("the data end before the origin {origin}")));
             continue;
         }
-        let main = match cache.path(&data, &s.config, h) {
-            Ok(p) => p,
-            Err(e) => {
-                skips.push(skip(format!("fit failed: {e}")));
-                continue;
+        // Only methods that use the model need the fit; the others are
+        // scored whether or not it would have converged.
+        let main = if s.methods.iter().any(|m| m.uses_model()) {
+            match cache.path(&data, &s.config, h) {
+                Ok(p) => p,
+                Err(e) => {
+                    skips.push(skip(format!("fit failed: {e}")));
+                    continue;
+                }
+            }
+        } else {
+            super::ModelPath {
+                cases: Vec::new(),
+                deaths: Vec::new(),
             }
         };
         for &method in &s.methods {

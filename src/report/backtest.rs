@@ -196,7 +196,7 @@ fn tag(svg: &str) -> String {
 pub fn index_html(summary: &BacktestSummary, subtitle: &str) -> Result<String, Error> {
     let cells = &summary.cells;
     let methods = &summary.settings.methods;
-    let first = methods.first().copied().unwrap_or(Method::Blend);
+    let first = methods.first().copied().unwrap_or(Method::Trend);
     let mut h = String::new();
     let _ = write!(
         h,

@@ -8,7 +8,7 @@ use std::path::Path;
 use approx::assert_relative_eq;
 use chrono::NaiveDate;
 use seird_fit::data::{self, LoadOptions, RegionSeries, WindowOptions};
-use seird_fit::fit::{fit, FitConfig, Target, HUB_LEVELS};
+use seird_fit::fit::{fit, FitConfig, Forecast, Target, HUB_LEVELS};
 use seird_fit::forecast::backtest::{region_rows, BacktestSettings};
 use seird_fit::forecast::score::{covered, pit, wis};
 use seird_fit::forecast::{baseline, forecast_with_intervals, ForecastOptions, Method};
@@ -110,15 +110,16 @@ fn no_look_ahead_data_after_the_origin_changes_nothing() {
     let origin = NaiveDate::from_ymd_opt(2020, 6, 30).unwrap();
     let config = fast_config();
     let opts = ForecastOptions {
+        method: Method::Blend,
         calibration_origins: 4,
         ..ForecastOptions::default()
     };
-    let forecast_at = |series: &RegionSeries| {
+    let forecast_at = |series: &RegionSeries, opts: &ForecastOptions| {
         let data = series.training_data(&window(origin)).unwrap();
         let result = fit(&data, &config).unwrap();
-        forecast_with_intervals(&data, &result, &opts).unwrap()
+        forecast_with_intervals(&data, &result, opts).unwrap()
     };
-    let (f0, r0) = forecast_at(&italy);
+    let (f0, r0) = forecast_at(&italy, &opts);
     // What happens after the origin: a tenfold wave, and a correction.
     let mut changed = italy.clone();
     for (j, d) in changed.dates.iter().enumerate() {
@@ -127,27 +128,40 @@ fn no_look_ahead_data_after_the_origin_changes_nothing() {
             changed.deaths[j] = 0.0;
         }
     }
-    let (f1, r1) = forecast_at(&changed);
-    let (i0, i1) = (f0.intervals.unwrap(), f1.intervals.unwrap());
-    assert_eq!(i0.dates.len(), 28);
-    for (a, b) in i0
-        .values
-        .iter()
-        .flatten()
-        .flatten()
-        .zip(i1.values.iter().flatten().flatten())
-    {
-        assert_eq!(a.to_bits(), b.to_bits());
-    }
+    let (f1, r1) = forecast_at(&changed, &opts);
+    let same = |f0: Forecast, f1: Forecast| {
+        let (i0, i1) = (f0.intervals.unwrap(), f1.intervals.unwrap());
+        assert_eq!(i0.dates.len(), 28);
+        for (a, b) in i0
+            .values
+            .iter()
+            .flatten()
+            .flatten()
+            .zip(i1.values.iter().flatten().flatten())
+        {
+            assert_eq!(a.to_bits(), b.to_bits());
+        }
+    };
+    same(f0, f1);
     assert_eq!(r0, r1);
     assert_eq!(r0.pseudo_origins, 4);
     assert!(r0.calibrated);
+    // The data-only trend calibrates on a pseudo-origin every day, and the
+    // ensemble on the refits: neither sees past the origin either.
+    for method in [Method::Trend, Method::Ensemble] {
+        let o = ForecastOptions { method, ..opts };
+        let ((f0, r0), (f1, r1)) = (forecast_at(&italy, &o), forecast_at(&changed, &o));
+        same(f0, f1);
+        assert_eq!(r0, r1);
+        let expect = if method == Method::Trend { 4 * 7 } else { 4 };
+        assert_eq!(r0.pseudo_origins, expect, "{method}");
+    }
 
     // The backtest's forecasts too: only the observations and scores move.
     let settings = BacktestSettings {
         origins: vec![origin],
         horizons: vec![7, 28],
-        methods: vec![Method::Blend, Method::Model],
+        methods: vec![Method::Blend, Method::Model, Method::Trend],
         forecast: opts,
         config,
         seed: 3,
@@ -155,7 +169,7 @@ fn no_look_ahead_data_after_the_origin_changes_nothing() {
     };
     let (a, _) = region_rows(&italy, &WindowOptions::default(), &settings);
     let (b, _) = region_rows(&changed, &WindowOptions::default(), &settings);
-    assert_eq!(a.len(), 2 * 4 * 2);
+    assert_eq!(a.len(), 3 * 4 * 2);
     for (x, y) in a.iter().zip(&b) {
         for (u, v) in [
             (x.point, y.point),
@@ -178,7 +192,13 @@ fn intervals_are_ordered_and_anchored_on_the_last_observation() {
     let data = italy.training_data(&window(origin)).unwrap();
     let result = fit(&data, &fast_config()).unwrap();
     let last = *data.cases.last().unwrap();
-    for method in [Method::Anchored, Method::Blend, Method::Model] {
+    for method in [
+        Method::Anchored,
+        Method::Blend,
+        Method::Model,
+        Method::Trend,
+        Method::Ensemble,
+    ] {
         let opts = ForecastOptions {
             method,
             calibration_origins: 3,
@@ -257,7 +277,8 @@ fn fit_writes_quantiles_hub_export_and_the_forecast_block() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("fit.json")).unwrap()).unwrap();
     let block = &json["forecast"];
-    assert_eq!(block["method"], "blend");
+    assert_eq!(block["method"], "trend");
+    assert_eq!(block["spacing_days"], 1);
     assert_eq!(block["origin"], "2020-05-31");
     // Horizons 7 and 14 fit in a 14-day forecast; 28 does not.
     assert_eq!(block["horizons"].as_array().unwrap().len(), 2 * 4);
