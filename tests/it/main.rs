@@ -18,6 +18,7 @@ mod counties;
 mod data;
 mod data_hygiene;
 mod data_layouts;
+mod download;
 mod fit;
 mod forecast;
 mod model;
