@@ -34,3 +34,4 @@ mod reliable;
 mod report;
 mod report_plot;
 mod report_ux;
+mod run_config;
