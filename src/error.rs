@@ -164,6 +164,19 @@ pub enum DataError {
         /// Closest known names, best first.
         suggestions: Vec<String>,
     },
+    /// The name stands for several regions of the data and is none itself
+    /// (a country whose rows are all provinces).
+    #[error("'{name}' is not one region in this data but {count} ({first}, ...): give the one you mean (e.g. --country '{first}'), {}", several_hint(name, level))]
+    SeveralRegions {
+        /// The name asked for.
+        name: String,
+        /// How many regions it stands for.
+        count: usize,
+        /// The first of them.
+        first: String,
+        /// The `--aggregate` level that sums them.
+        level: String,
+    },
     /// The region has no population (cruise ships, repatriation rows...).
     #[error("region '{region}': no population known (give --population-value N or a lookup table with --population)")]
     NoPopulation {
@@ -200,6 +213,14 @@ pub enum DataError {
         /// The first date with cases, or "none" when there is none.
         first: String,
     },
+}
+
+fn several_hint(name: &str, level: &str) -> String {
+    if name.contains('*') {
+        format!("or fit each with `seird-fit batch --countries '{name}'`")
+    } else {
+        format!("or fit their sum with --aggregate {level}")
+    }
 }
 
 fn did_you_mean(suggestions: &[String]) -> String {

@@ -86,76 +86,15 @@ pub fn select_regions(dataset: &Dataset, list: &str) -> Result<Vec<usize>, Error
 }
 
 /// The matching behind [`select_regions`], on region keys alone; an unknown
-/// name comes back as `Err(name)`.
-///
-/// Names are split at commas, but country names may hold commas themselves
-/// ("Korea, South"), so at each position the longest run of pieces that names
-/// a region wins. Names match case-insensitively. A name has up to three
-/// levels, `Country/Province/County`; `*` at a level matches every name
-/// there (`US/New York/*` is every county of New York, `US/*` every state).
-/// A name without `*` picks its region if the data has that very region;
-/// otherwise it stands for every region below it (a country without a
-/// country-level row means all its provinces, `US/New York` all its
-/// counties).
+/// name comes back as `Err(name)`. It is [`data::select::select_list`], the
+/// matcher `fit --country` uses too: names match case-insensitively
+/// (Unicode), have up to three levels, `Country/Province/County`, with `*`
+/// at a level for every name there; a name without `*` picks its region if
+/// the data has that very region, otherwise every region below it (a
+/// country without a country-level row means all its provinces,
+/// `US/New York` all its counties).
 pub fn select_keys(keys: &[RegionKey], list: &str) -> Result<Vec<usize>, String> {
-    let eq = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
-    let lookup = |name: &str| -> Vec<usize> {
-        let parts: Vec<&str> = name.split('/').map(str::trim).collect();
-        if parts.len() > 3 {
-            return Vec::new();
-        }
-        let below = |k: &RegionKey| {
-            k.levels()
-                .iter()
-                .zip(&parts)
-                .all(|(level, part)| match level {
-                    Some(l) => *part == "*" || eq(l, part),
-                    None => false,
-                })
-        };
-        let exact =
-            |k: &RegionKey| below(k) && k.levels()[parts.len()..].iter().all(Option::is_none);
-        let pick = |f: &dyn Fn(&RegionKey) -> bool| -> Vec<usize> {
-            keys.iter()
-                .enumerate()
-                .filter(|(_, k)| f(k))
-                .map(|(i, _)| i)
-                .collect()
-        };
-        if !parts.contains(&"*") {
-            let hit = pick(&exact);
-            if !hit.is_empty() {
-                return hit;
-            }
-        }
-        pick(&below)
-    };
-    let pieces: Vec<&str> = list.split(',').collect();
-    let mut out: Vec<usize> = Vec::new();
-    let mut i = 0;
-    while i < pieces.len() {
-        if pieces[i].trim().is_empty() {
-            i += 1;
-            continue;
-        }
-        let found = (1..=pieces.len() - i)
-            .rev()
-            .map(|len| (len, lookup(&pieces[i..i + len].join(","))))
-            .find(|(_, idx)| !idx.is_empty());
-        let Some((len, idx)) = found else {
-            return Err(pieces[i].trim().to_string());
-        };
-        for j in idx {
-            if !out.contains(&j) {
-                out.push(j);
-            }
-        }
-        i += len;
-    }
-    if out.is_empty() {
-        return Err(list.trim().to_string());
-    }
-    Ok(out)
+    data::select::select_list(keys, list)
 }
 
 /// The manifest of this run: its whole configuration, inputs (with a
