@@ -12,7 +12,7 @@ use clap::Args;
 use crate::batch::{self, Manifest, Progress, RegionSpec, RunOptions, Shard, ShardSpec};
 use crate::config::RunConfig;
 use crate::data::{self, Dataset, RegionKey};
-use crate::error::{cause_chain, Error};
+use crate::error::{cause_chain, Error, RegionError};
 use crate::fit;
 use crate::report;
 
@@ -104,6 +104,7 @@ fn manifest(
     run: &RunConfig,
     dataset: &Dataset,
     shard: Option<batch::Shard>,
+    provenance: report::provenance::Provenance,
 ) -> Manifest {
     Manifest {
         start: run.window.start,
@@ -118,6 +119,7 @@ fn manifest(
                 .map(|p| p.display().to_string()),
             population_value: run.window.population_override,
             incident: run.load.incident,
+            aggregate: run.load.aggregate,
             fingerprint: batch::fingerprint(&dataset.regions),
         }),
         selection: Some(match &args.countries {
@@ -126,6 +128,7 @@ fn manifest(
         }),
         shard,
         forecast: Some(run.forecast),
+        provenance: Some(provenance),
     }
 }
 
@@ -183,7 +186,14 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
     // to remove.
     let _lock = crate::io::DirLock::acquire(&args.out, "seird-fit batch")?;
     crate::io::remove_leftovers(&args.out);
-    manifest(args, &run, &dataset, shard).prepare(&args.out, args.resume)?;
+    let extra: Vec<&std::path::Path> = run
+        .load
+        .population_file
+        .iter()
+        .map(|p| p.as_path())
+        .collect();
+    let provenance = report::provenance::Provenance::collect(&run.data, &extra)?;
+    manifest(args, &run, &dataset, shard, provenance).prepare(&args.out, args.resume)?;
 
     let progress = if args.quiet {
         Progress::Silent
@@ -207,20 +217,18 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
     let dataset = std::sync::Arc::new(dataset);
     let shared = std::sync::Arc::clone(&dataset);
     let plots = args.plots;
-    let fit_region = move |job: &batch::Job| -> Result<fit::FitResult, String> {
+    let fit_region = move |job: &batch::Job| -> Result<fit::FitResult, RegionError> {
         let series = &shared.regions[job.index];
-        let data = series.training_data(&window).map_err(|e| cause_chain(&e))?;
-        let mut result = fit::fit(&data, &config).map_err(|e| cause_chain(&e))?;
+        let data = series.training_data(&window)?;
+        let mut result = fit::fit(&data, &config)?;
         if config.intervals {
             fit::identify::identify(&data, &mut result);
         }
         result.region.fips = series.fips.clone();
         let (forecast, block) =
-            crate::forecast::forecast_with_intervals(&data, &result, &forecast_opts)
-                .map_err(|e| cause_chain(&e))?;
+            crate::forecast::forecast_with_intervals(&data, &result, &forecast_opts)?;
         result.forecast = Some(block);
-        report::write_region_with(&job.dir, &data, &result, &forecast, plots, None)
-            .map_err(|e| cause_chain(&e))?;
+        report::write_region_with(&job.dir, &data, &result, &forecast, plots, None)?;
         Ok(result)
     };
     let mut report = batch::run_shared(jobs, &opts, std::sync::Arc::new(fit_region))?;
