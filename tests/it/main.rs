@@ -30,6 +30,7 @@ mod optim_checks;
 mod optim_cli;
 mod optim_first_order;
 mod optim_seird;
+mod region_names;
 mod reliable;
 mod report;
 mod report_plot;
