@@ -1,8 +1,9 @@
 //! Criterion benchmarks of the forecast hot paths on the real Italy series
-//! (end 2020-06-30): one forecast with calibrated intervals (the fit's model
-//! run plus 8 pseudo-origin refits and the quantiles), the quantiles alone
-//! once the refits are cached (what each extra method costs a backtest), and
-//! the scores of one quantile forecast.
+//! (end 2020-06-30): one forecast with calibrated intervals by the default
+//! `trend` method (the fit's model run plus 56 daily pseudo-origins, no
+//! refit) and by `blend` (the model run plus 8 pseudo-origin refits and the
+//! quantiles), the quantiles alone once the refits are cached (what each
+//! extra method costs a backtest), and the scores of one quantile forecast.
 //!
 //! Run with `cargo bench --bench forecast`.
 
@@ -13,7 +14,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use seird_fit::data::{self, LoadOptions, TrainingData, WindowOptions};
 use seird_fit::fit::{fit, FitConfig, HUB_LEVELS};
 use seird_fit::forecast::{
-    fit_path, forecast_with_intervals, predict, score, FitCache, ForecastOptions,
+    fit_path, forecast_with_intervals, predict, score, FitCache, ForecastOptions, Method,
 };
 
 fn italy() -> TrainingData {
@@ -34,8 +35,15 @@ fn benches(c: &mut Criterion) {
     let data = italy();
     let config = FitConfig::default();
     let result = fit(&data, &config).expect("fit");
-    let opts = ForecastOptions::default();
+    let trend = ForecastOptions::default();
     c.bench_function("forecast_with_intervals_italy", |b| {
+        b.iter(|| forecast_with_intervals(&data, &result, &trend).expect("forecast"))
+    });
+    let opts = ForecastOptions {
+        method: Method::Blend,
+        ..ForecastOptions::default()
+    };
+    c.bench_function("forecast_with_intervals_italy_blend", |b| {
         b.iter(|| forecast_with_intervals(&data, &result, &opts).expect("forecast"))
     });
     let main = fit_path(&data, &config, 28).expect("path");

@@ -37,8 +37,9 @@ pub struct ForecastArgs {
     /// past skill) or ensemble (scaled and trend, weighted by past skill).
     #[arg(long, default_value = "trend", value_name = "METHOD")]
     pub forecast_method: Method,
-    /// Earlier pseudo-origins (refits, 7 days apart) that calibrate the
-    /// intervals; 0 gives uncalibrated, wide intervals.
+    /// Earlier pseudo-origins (refits, 7 days apart; trend: no refit, one
+    /// a day over 7 N days) that calibrate the intervals; 0 gives
+    /// uncalibrated, wide intervals.
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub calibration_origins: usize,
 }
