@@ -29,6 +29,39 @@ pub enum Error {
     /// The command line asks for something impossible.
     #[error("{0}")]
     Usage(String),
+    /// The worker threads could not be started (a system limit, not
+    /// anything on the command line).
+    #[error("cannot start {jobs} worker threads (--jobs; 0 is one per core)")]
+    Threads {
+        /// The thread count asked for.
+        jobs: usize,
+        /// Why the pool could not be built.
+        source: rayon::ThreadPoolBuildError,
+    },
+}
+
+/// Why one region of a batch could not be fitted: typed until the batch
+/// records it as the region's reason.
+#[derive(Debug, thiserror::Error)]
+pub enum RegionError {
+    /// Its training window cannot be cut (no population, too few days...).
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// The fit or its forecast failed.
+    #[error(transparent)]
+    Fit(#[from] FitError),
+    /// Writing its report failed.
+    #[error(transparent)]
+    Output(#[from] Error),
+    /// Any other reason, as text (the batch's own tests use it).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<String> for RegionError {
+    fn from(reason: String) -> Self {
+        RegionError::Other(reason)
+    }
 }
 
 /// Problems with input data: each names the file, line and field where it can.
@@ -156,6 +189,13 @@ pub enum DataError {
         /// What went wrong.
         problem: String,
     },
+    /// A downloaded file arrived whole but the loader rejects it (its path
+    /// is the URL); nothing was replaced.
+    #[error("{source} (download refused; nothing was replaced)")]
+    Refused {
+        /// The loader's error.
+        source: Box<DataError>,
+    },
     /// No region of that name; `suggestions` holds the closest names.
     #[error("unknown region '{name}'{}", did_you_mean(suggestions))]
     UnknownRegion {
@@ -163,6 +203,19 @@ pub enum DataError {
         name: String,
         /// Closest known names, best first.
         suggestions: Vec<String>,
+    },
+    /// The name stands for several regions of the data and is none itself
+    /// (a country whose rows are all provinces).
+    #[error("'{name}' is not one region in this data but {count} ({first}, ...): give the one you mean (e.g. --country '{first}'), {}", several_hint(name, level))]
+    SeveralRegions {
+        /// The name asked for.
+        name: String,
+        /// How many regions it stands for.
+        count: usize,
+        /// The first of them.
+        first: String,
+        /// The `--aggregate` level that sums them.
+        level: String,
     },
     /// The region has no population (cruise ships, repatriation rows...).
     #[error("region '{region}': no population known (give --population-value N or a lookup table with --population)")]
@@ -200,6 +253,14 @@ pub enum DataError {
         /// The first date with cases, or "none" when there is none.
         first: String,
     },
+}
+
+fn several_hint(name: &str, level: &str) -> String {
+    if name.contains('*') {
+        format!("or fit each with `seird-fit batch --countries '{name}'`")
+    } else {
+        format!("or fit their sum with --aggregate {level}")
+    }
 }
 
 fn did_you_mean(suggestions: &[String]) -> String {
@@ -351,6 +412,39 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "unknown region 'korea'; did you mean 'Korea, South'?"
+        );
+    }
+
+    #[test]
+    fn a_thread_pool_failure_is_its_own_kind_not_a_usage_error() {
+        // The only pool error one can provoke portably: a second global pool.
+        let _ = rayon::ThreadPoolBuilder::new().build_global();
+        let source = rayon::ThreadPoolBuilder::new().build_global().unwrap_err();
+        let e = Error::Threads { jobs: 3, source };
+        assert!(!matches!(e, Error::Usage(_)));
+        let line = cause_chain(&e);
+        assert!(line.starts_with("cannot start 3 worker threads"), "{line}");
+        assert!(
+            line.contains("global thread pool"),
+            "the cause is kept: {line}"
+        );
+    }
+
+    #[test]
+    fn a_region_error_keeps_its_source_type() {
+        let e: RegionError = DataError::TooFewDays {
+            region: "X".into(),
+            days: 2,
+            min: 5,
+        }
+        .into();
+        assert!(matches!(
+            e,
+            RegionError::Data(DataError::TooFewDays { days: 2, .. })
+        ));
+        assert_eq!(
+            e.to_string(),
+            "region 'X': only 2 training days (at least 5 needed)"
         );
     }
 

@@ -10,8 +10,9 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::batch::{self, Manifest, Progress, RegionSpec, RunOptions, Shard, ShardSpec};
+use crate::config::RunConfig;
 use crate::data::{self, Dataset, RegionKey};
-use crate::error::{cause_chain, Error};
+use crate::error::{cause_chain, Error, RegionError};
 use crate::fit;
 use crate::report;
 
@@ -85,99 +86,40 @@ pub fn select_regions(dataset: &Dataset, list: &str) -> Result<Vec<usize>, Error
 }
 
 /// The matching behind [`select_regions`], on region keys alone; an unknown
-/// name comes back as `Err(name)`.
-///
-/// Names are split at commas, but country names may hold commas themselves
-/// ("Korea, South"), so at each position the longest run of pieces that names
-/// a region wins. Names match case-insensitively. A name has up to three
-/// levels, `Country/Province/County`; `*` at a level matches every name
-/// there (`US/New York/*` is every county of New York, `US/*` every state).
-/// A name without `*` picks its region if the data has that very region;
-/// otherwise it stands for every region below it (a country without a
-/// country-level row means all its provinces, `US/New York` all its
-/// counties).
+/// name comes back as `Err(name)`. It is [`data::select::select_list`], the
+/// matcher `fit --country` uses too: names match case-insensitively
+/// (Unicode), have up to three levels, `Country/Province/County`, with `*`
+/// at a level for every name there; a name without `*` picks its region if
+/// the data has that very region, otherwise every region below it (a
+/// country without a country-level row means all its provinces,
+/// `US/New York` all its counties).
 pub fn select_keys(keys: &[RegionKey], list: &str) -> Result<Vec<usize>, String> {
-    let eq = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
-    let lookup = |name: &str| -> Vec<usize> {
-        let parts: Vec<&str> = name.split('/').map(str::trim).collect();
-        if parts.len() > 3 {
-            return Vec::new();
-        }
-        let below = |k: &RegionKey| {
-            k.levels()
-                .iter()
-                .zip(&parts)
-                .all(|(level, part)| match level {
-                    Some(l) => *part == "*" || eq(l, part),
-                    None => false,
-                })
-        };
-        let exact =
-            |k: &RegionKey| below(k) && k.levels()[parts.len()..].iter().all(Option::is_none);
-        let pick = |f: &dyn Fn(&RegionKey) -> bool| -> Vec<usize> {
-            keys.iter()
-                .enumerate()
-                .filter(|(_, k)| f(k))
-                .map(|(i, _)| i)
-                .collect()
-        };
-        if !parts.contains(&"*") {
-            let hit = pick(&exact);
-            if !hit.is_empty() {
-                return hit;
-            }
-        }
-        pick(&below)
-    };
-    let pieces: Vec<&str> = list.split(',').collect();
-    let mut out: Vec<usize> = Vec::new();
-    let mut i = 0;
-    while i < pieces.len() {
-        if pieces[i].trim().is_empty() {
-            i += 1;
-            continue;
-        }
-        let found = (1..=pieces.len() - i)
-            .rev()
-            .map(|len| (len, lookup(&pieces[i..i + len].join(","))))
-            .find(|(_, idx)| !idx.is_empty());
-        let Some((len, idx)) = found else {
-            return Err(pieces[i].trim().to_string());
-        };
-        for j in idx {
-            if !out.contains(&j) {
-                out.push(j);
-            }
-        }
-        i += len;
-    }
-    if out.is_empty() {
-        return Err(list.trim().to_string());
-    }
-    Ok(out)
+    data::select::select_list(keys, list)
 }
 
-/// The manifest of this run: settings, inputs (with a fingerprint of the
-/// loaded data), selection and shard.
+/// The manifest of this run: its whole configuration, inputs (with a
+/// fingerprint of the loaded data), selection and shard.
 fn manifest(
     args: &BatchArgs,
-    config: &fit::FitConfig,
+    run: &RunConfig,
     dataset: &Dataset,
     shard: Option<batch::Shard>,
+    provenance: report::provenance::Provenance,
 ) -> Manifest {
     Manifest {
-        start: args.settings.start,
-        end: args.settings.end,
-        config: *config,
+        start: run.window.start,
+        end: run.window.end,
+        config: run.fit,
         inputs: Some(batch::Inputs {
-            data: args.data.data.display().to_string(),
-            population: args
-                .data
-                .population
+            data: run.data.display().to_string(),
+            population: run
+                .load
+                .population_file
                 .as_ref()
                 .map(|p| p.display().to_string()),
-            population_value: args.data.population_value,
-            incident: args.data.incident,
+            population_value: run.window.population_override,
+            incident: run.load.incident,
+            aggregate: run.load.aggregate,
             fingerprint: batch::fingerprint(&dataset.regions),
         }),
         selection: Some(match &args.countries {
@@ -185,7 +127,8 @@ fn manifest(
             _ => "all".into(),
         }),
         shard,
-        forecast: Some(args.forecast.options()),
+        forecast: Some(run.forecast),
+        provenance: Some(provenance),
     }
 }
 
@@ -199,18 +142,18 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
             args.region_timeout
         )));
     };
-    let config = args.settings.resolve()?;
+    let run = super::resolve(&args.data, &args.settings, &args.forecast)?;
     let shard = args
         .shard
         .map(|s| s.resolve(|k| std::env::var(k).ok()))
         .transpose()
         .map_err(Error::Usage)?;
-    let dataset = data::load(&args.data.data, &args.data.load_options())?;
+    let dataset = data::load(&run.data, &run.load)?;
     let chosen: Vec<usize> = match &args.countries {
         Some(list) if !args.all => select_regions(&dataset, list)?,
         _ => (0..dataset.regions.len()).collect(),
     };
-    let window = args.settings.window(&config, &args.data);
+    let window = run.window.clone();
     let mut ineligible = std::collections::HashMap::new();
     let specs = chosen
         .into_iter()
@@ -243,7 +186,14 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
     // to remove.
     let _lock = crate::io::DirLock::acquire(&args.out, "seird-fit batch")?;
     crate::io::remove_leftovers(&args.out);
-    manifest(args, &config, &dataset, shard).prepare(&args.out, args.resume)?;
+    let extra: Vec<&std::path::Path> = run
+        .load
+        .population_file
+        .iter()
+        .map(|p| p.as_path())
+        .collect();
+    let provenance = report::provenance::Provenance::collect(&run.data, &extra)?;
+    manifest(args, &run, &dataset, shard, provenance).prepare(&args.out, args.resume)?;
 
     let progress = if args.quiet {
         Progress::Silent
@@ -259,27 +209,26 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         budget,
         plots: args.plots,
     };
-    let forecast_opts = args.forecast.options();
+    let forecast_opts = run.forecast;
+    let config = run.fit;
     let (skipped, jobs): (Vec<batch::Job>, Vec<batch::Job>) = jobs
         .into_iter()
         .partition(|j| ineligible.contains_key(&j.index));
     let dataset = std::sync::Arc::new(dataset);
     let shared = std::sync::Arc::clone(&dataset);
     let plots = args.plots;
-    let fit_region = move |job: &batch::Job| -> Result<fit::FitResult, String> {
+    let fit_region = move |job: &batch::Job| -> Result<fit::FitResult, RegionError> {
         let series = &shared.regions[job.index];
-        let data = series.training_data(&window).map_err(|e| cause_chain(&e))?;
-        let mut result = fit::fit(&data, &config).map_err(|e| cause_chain(&e))?;
+        let data = series.training_data(&window)?;
+        let mut result = fit::fit(&data, &config)?;
         if config.intervals {
             fit::identify::identify(&data, &mut result);
         }
         result.region.fips = series.fips.clone();
         let (forecast, block) =
-            crate::forecast::forecast_with_intervals(&data, &result, &forecast_opts)
-                .map_err(|e| cause_chain(&e))?;
+            crate::forecast::forecast_with_intervals(&data, &result, &forecast_opts)?;
         result.forecast = Some(block);
-        report::write_region_with(&job.dir, &data, &result, &forecast, plots, None)
-            .map_err(|e| cause_chain(&e))?;
+        report::write_region_with(&job.dir, &data, &result, &forecast, plots, None)?;
         Ok(result)
     };
     let mut report = batch::run_shared(jobs, &opts, std::sync::Arc::new(fit_region))?;
@@ -311,10 +260,10 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
 
 fn subtitle(args: &BatchArgs, dataset: &Dataset, shard: Option<Shard>) -> String {
     let mut s = format!("data: {}", dataset.path.display());
-    if let Some(start) = args.settings.start {
+    if let Some(start) = args.settings.window.start {
         s.push_str(&format!(", from {start}"));
     }
-    match args.settings.end {
+    match args.settings.window.end {
         Some(end) => s.push_str(&format!(", training window to {end}")),
         None => s.push_str(", training window to the last day of data"),
     }
