@@ -29,6 +29,16 @@ use seird_fit::report::optim_plot::write_compare_plot;
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
+/// A problem typed in the expression syntax: the published problem's name,
+/// the typed-in problem, its start and box, and the CLI flags that type it.
+type Typed = (
+    &'static str,
+    Nlp,
+    Option<Vec<f64>>,
+    Option<Bounds>,
+    &'static str,
+);
+
 /// Every applicable solver on `p` (a fresh copy per run from `make`).
 fn compare(make: &dyn Fn() -> Res<Box<dyn TestProblem>>) -> Res<Vec<Outcome>> {
     let mut out = Vec::new();
@@ -105,14 +115,20 @@ fn italy(train: &Path) -> Res<SeirdProblem> {
 
 fn main() -> Res<()> {
     let opts = ProblemOptions::default();
+    let profile = if cfg!(debug_assertions) {
+        "dev build (opt-level 1)"
+    } else {
+        "release build"
+    };
     println!("# Optimizers: the stack on its test problems\n");
     println!(
         "Generated, numbers and all, by\n\n```\ncargo run --release --example optimizer_report > reports/optimizers.md\n```\n\n\
          (it also draws `reports/optimizers_seird_demo.png` and, with the shared data in \
          `../shared/data` or `$SEIRD_DATA_DIR`, `reports/optimizers_seird_italy.png`). \
-         Times are wall-clock milliseconds of the release build on a shared 2-core machine: \
+         Times are wall-clock milliseconds of the {profile} on a shared 2-core machine: \
          compare them between rows, not with other programs. Iteration and evaluation counts \
-         are exact and reproducible (the synthetic data sets and SGD's shuffles are seeded).\n"
+         are exact and reproducible (the synthetic data sets and SGD's shuffles are seeded), \
+         and the same in every build profile.\n"
     );
 
     // ---------------------------------------------------------- box solvers
@@ -157,12 +173,17 @@ fn main() -> Res<()> {
             .iter()
             .filter(|o| o.problem == *name && o.termination.contains("Maximum number"))
             .count();
+        let plural = if capped == 1 { "solver" } else { "solvers" };
         match (best, slowest) {
+            (Some(b), Some(s)) if b.solver == s.solver => println!(
+                "- {name}: only {} converged, in {}; {capped} {plural} hit the iteration limit",
+                b.solver, b.iterations
+            ),
             (Some(b), Some(s)) => println!(
-                "- {name}: {} in {} (slowest to converge: {} in {}); {capped} solvers hit the iteration limit",
+                "- {name}: {} in {} (slowest to converge: {} in {}); {capped} {plural} hit the iteration limit",
                 b.solver, b.iterations, s.solver, s.iterations
             ),
-            _ => println!("- {name}: no solver converged; {capped} hit the iteration limit"),
+            _ => println!("- {name}: no solver converged; {capped} {plural} hit the iteration limit"),
         }
     }
     println!();
@@ -186,7 +207,9 @@ fn main() -> Res<()> {
     );
     let png = Path::new("reports/optimizers_seird_demo.png");
     write_compare_plot(png, &demo)?;
-    println!("![Convergence of every solver on the demo seird problem](optimizers_seird_demo.png)\n");
+    println!(
+        "![Convergence of every solver on the demo seird problem](optimizers_seird_demo.png)\n"
+    );
     println!(
         "(`log10(f - f_best)` against iteration + 1 on a log axis; the same plot: \
          `seird-fit optimize --compare --problem seird --plot reports/optimizers_seird_demo.png`.)\n"
@@ -198,8 +221,9 @@ fn main() -> Res<()> {
         println!(
             "```\nseird-fit optimize --compare --problem seird --data ../shared/data/kaggle/train.csv \\\n    \
              --country Italy --end 2020-04-30 --markdown --plot reports/optimizers_seird_italy.png\n```\n\n\
-             \"distance to minimum\" is the distance to the optimum of `seird-fit fit` on the same \
-             loss (the lbfgsb row).\n"
+             \"distance to minimum\" is the distance to the optimum `seird-fit fit` reaches on the \
+             same loss (the best of its designed starts), which single-start runs need not find: \
+             the loss has long flat valleys along which the parameters trade off.\n"
         );
         println!("{}", markdown_table(&rows));
         write_compare_plot(Path::new("reports/optimizers_seird_italy.png"), &rows)?;
@@ -229,7 +253,7 @@ fn main() -> Res<()> {
          gradients by forward-mode dual numbers), against the same published optima:\n"
     );
     let ball = "0.5*((x0-2*x1+x2)^2 + (2*x1-8*x2-8)^2 + (-4*x0+5*x1+9*x2+9)^2)";
-    let typed: Vec<(&str, Nlp, Option<Vec<f64>>, Option<Bounds>, &str)> = vec![
+    let typed: Vec<Typed> = vec![
         (
             "ball-lsq",
             Nlp::from_expressions(ball, &[], &["x0^2+x1^2+x2^2-1".into()], None)?,
@@ -275,13 +299,14 @@ fn main() -> Res<()> {
     let o = run_solver(p, &spec)?;
     println!(
         "GD with learning rate 2.5 on the bowl ½(x - 1)² (the step multiplies the error by \
-         |1 - 2.5| = 1.5) from f(x0) = {f0}: ends after {} iterations at f = {:.3e} with \
-         \"{}\" (without the watch it ran to the iteration limit and f = 3e35). The watch fires \
+         |1 - 2.5| = 1.5) from f(x0) = {f0}: ends after {} iterations at f = {:.1} with \
+         \"{}\" (issue 16's run of this kind, before the watch, went on to the iteration limit \
+         and f = 3.3e35). The watch fires \
          when the cost exceeds the best seen by 1e4 times max(1, |best|, f0 - best), or when \
          steps grow for 20 iterations while the cost rises above its start; the CLI then says \
          \"{}\".\n",
         o.iterations,
-        o.f,
+        o.trace.last().map_or(f64::NAN, |t| t.cost),
         o.termination,
         o.hint().unwrap_or_default()
     );
@@ -337,11 +362,51 @@ fn main() -> Res<()> {
     println!("| rule | stops when | tolerance | iterations | f | distance to minimum | rule that fired |");
     println!("|---|---|---:|---:|---:|---:|---|");
     let rules: [(&str, &str, f64, StopRules); 5] = [
-        ("grad_inf", "max_i |P(x - g)_i - x_i| <= tol", 1e-6, StopRules { grad_inf: Some(1e-6), ..Default::default() }),
-        ("grad_2", "|P(x - g) - x|_2 <= tol", 1e-6, StopRules { grad_2: Some(1e-6), ..Default::default() }),
-        ("f_abs", "|f_k - f_k+1| <= tol", 1e-12, StopRules { f_abs: Some(1e-12), ..Default::default() }),
-        ("f_rel", "|f_k - f_k+1| <= tol max(|f_k|, |f_k+1|, 1)", 1e-12, StopRules { f_rel: Some(1e-12), ..Default::default() }),
-        ("x_abs", "|x_k+1 - x_k|_inf <= tol", 1e-9, StopRules { x_abs: Some(1e-9), ..Default::default() }),
+        (
+            "grad_inf",
+            "max_i |P(x - g)_i - x_i| <= tol",
+            1e-6,
+            StopRules {
+                grad_inf: Some(1e-6),
+                ..Default::default()
+            },
+        ),
+        (
+            "grad_2",
+            "|P(x - g) - x|_2 <= tol",
+            1e-6,
+            StopRules {
+                grad_2: Some(1e-6),
+                ..Default::default()
+            },
+        ),
+        (
+            "f_abs",
+            "|f_k - f_k+1| <= tol",
+            1e-12,
+            StopRules {
+                f_abs: Some(1e-12),
+                ..Default::default()
+            },
+        ),
+        (
+            "f_rel",
+            "|f_k - f_k+1| <= tol max(|f_k|, |f_k+1|, 1)",
+            1e-12,
+            StopRules {
+                f_rel: Some(1e-12),
+                ..Default::default()
+            },
+        ),
+        (
+            "x_abs",
+            "|x_k+1 - x_k|_inf <= tol",
+            1e-9,
+            StopRules {
+                x_abs: Some(1e-9),
+                ..Default::default()
+            },
+        ),
     ];
     for (name, formula, tol, r) in rules {
         let p = Quadratic::new(2, 10.0)?;
