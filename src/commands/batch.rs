@@ -178,6 +178,7 @@ fn manifest(
                 .map(|p| p.display().to_string()),
             population_value: args.data.population_value,
             incident: args.data.incident,
+            aggregate: args.data.aggregate,
             fingerprint: batch::fingerprint(&dataset.regions),
         }),
         selection: Some(match &args.countries {
@@ -237,6 +238,9 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
     let mut jobs = batch::make_jobs_with_slugs(specs, &slugs, &args.out);
     if let Some(shard) = shard {
         jobs = shard.select(jobs).map_err(Error::Usage)?;
+    }
+    for job in &mut jobs {
+        job.fips = dataset.regions[job.index].fips.clone();
     }
 
     // One writer per --out; under the lock, what killed runs left is ours

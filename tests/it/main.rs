@@ -33,3 +33,4 @@ mod reliable;
 mod report;
 mod report_plot;
 mod report_ux;
+mod scale;
