@@ -47,7 +47,7 @@ pub enum Command {
     Backtest(commands::backtest::BacktestArgs),
     /// Join the summaries of several batch shards.
     Merge(commands::merge::MergeArgs),
-    /// Download real data (JHU CSSE or OWID).
+    /// Download real data (JHU CSSE global or US counties, or OWID).
     Download(commands::download::DownloadArgs),
     /// Print a shell completion script: `seird-fit completions bash > ~/.local/share/bash-completion/completions/seird-fit`.
     Completions {

@@ -6,13 +6,33 @@
 //! reads and merges TOML; the ranges every value may take are checked by
 //! [`FitConfig::validate`], once, where the run configuration is built.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use crate::data::{LoadOptions, WindowOptions};
 use crate::error::ConfigError;
 use crate::fit::FitConfig;
+use crate::forecast::ForecastOptions;
 
 /// The configuration file used when `--config` is not given.
 pub const DEFAULT_PATH: &str = "configs/default.toml";
+
+/// One run's whole, validated configuration: the fit settings (file and
+/// flags merged and checked), the data to read and how, the training window
+/// and the forecast settings. The command line builds it once
+/// (`commands::resolve`); everything downstream takes it as it is.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// The data file or directory.
+    pub data: PathBuf,
+    /// How the data is read (population table, incident counts, aggregation).
+    pub load: LoadOptions,
+    /// The training window cut from each region's series.
+    pub window: WindowOptions,
+    /// The fit settings, validated.
+    pub fit: FitConfig,
+    /// How each fit becomes a forecast.
+    pub forecast: ForecastOptions,
+}
 
 /// Reads a TOML configuration over the built-in defaults and validates it.
 /// A missing file at [`DEFAULT_PATH`] means "use the defaults" (so the

@@ -156,6 +156,13 @@ pub enum DataError {
         /// What went wrong.
         problem: String,
     },
+    /// A downloaded file arrived whole but the loader rejects it (its path
+    /// is the URL); nothing was replaced.
+    #[error("{source} (download refused; nothing was replaced)")]
+    Refused {
+        /// The loader's error.
+        source: Box<DataError>,
+    },
     /// No region of that name; `suggestions` holds the closest names.
     #[error("unknown region '{name}'{}", did_you_mean(suggestions))]
     UnknownRegion {

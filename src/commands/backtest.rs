@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{self, RegionSpec, Shard};
-use crate::data::{self, DeclinePolicy, WindowOptions};
+use crate::data::{self, WindowOptions};
 use crate::error::Error;
 use crate::forecast::backtest::{self as bt, BacktestSettings, BacktestSummary, Row, Skip};
 use crate::forecast::{ForecastOptions, Method};
@@ -76,12 +76,9 @@ pub struct BacktestArgs {
     /// First training day (default: each region's first day with cases).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub start: Option<NaiveDate>,
-    /// Configuration file.
-    #[arg(long, default_value = crate::config::DEFAULT_PATH, value_name = "FILE")]
-    pub config: PathBuf,
-    /// Policy for cumulative counts that go down [default: the config's, keep].
-    #[arg(long, value_parser = super::choice(&DeclinePolicy::ALL, DeclinePolicy::name))]
-    pub decline_policy: Option<DeclinePolicy>,
+    /// The configuration file and the decline policy, as for a fit.
+    #[command(flatten)]
+    pub config: super::ConfigArgs,
     /// Forecast methods to score, comma-separated (model, anchored, scaled,
     /// blend); all are scored on the same fits.
     #[arg(long, default_value = "blend", value_name = "LIST")]
@@ -192,10 +189,7 @@ fn read_part(path: &Path, region: &str) -> Option<RegionPart> {
 /// Runs `seird-fit backtest`.
 pub fn run(args: &BacktestArgs) -> Result<ExitCode, Error> {
     let started = std::time::Instant::now();
-    let mut config = crate::config::load(&args.config)?;
-    if let Some(p) = args.decline_policy {
-        config.decline_policy = p;
-    }
+    let mut config = args.config.resolve()?;
     let horizons = parse_horizons(&args.horizons)?;
     let h = horizons.iter().copied().max().unwrap_or(28);
     // The fits forecast as far as the longest horizon.

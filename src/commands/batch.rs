@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::batch::{self, Manifest, Progress, RegionSpec, RunOptions, Shard, ShardSpec};
+use crate::config::RunConfig;
 use crate::data::{self, Dataset, RegionKey};
 use crate::error::{cause_chain, Error};
 use crate::fit;
@@ -157,28 +158,28 @@ pub fn select_keys(keys: &[RegionKey], list: &str) -> Result<Vec<usize>, String>
     Ok(out)
 }
 
-/// The manifest of this run: settings, inputs (with a fingerprint of the
-/// loaded data), selection and shard.
+/// The manifest of this run: its whole configuration, inputs (with a
+/// fingerprint of the loaded data), selection and shard.
 fn manifest(
     args: &BatchArgs,
-    config: &fit::FitConfig,
+    run: &RunConfig,
     dataset: &Dataset,
     shard: Option<batch::Shard>,
 ) -> Manifest {
     Manifest {
-        start: args.settings.start,
-        end: args.settings.end,
-        config: *config,
+        start: run.window.start,
+        end: run.window.end,
+        config: run.fit,
         inputs: Some(batch::Inputs {
-            data: args.data.data.display().to_string(),
-            population: args
-                .data
-                .population
+            data: run.data.display().to_string(),
+            population: run
+                .load
+                .population_file
                 .as_ref()
                 .map(|p| p.display().to_string()),
-            population_value: args.data.population_value,
-            incident: args.data.incident,
-            aggregate: args.data.aggregate,
+            population_value: run.window.population_override,
+            incident: run.load.incident,
+            aggregate: run.load.aggregate,
             fingerprint: batch::fingerprint(&dataset.regions),
         }),
         selection: Some(match &args.countries {
@@ -186,7 +187,7 @@ fn manifest(
             _ => "all".into(),
         }),
         shard,
-        forecast: Some(args.forecast.options()),
+        forecast: Some(run.forecast),
     }
 }
 
@@ -200,18 +201,18 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
             args.region_timeout
         )));
     };
-    let config = args.settings.resolve()?;
+    let run = super::resolve(&args.data, &args.settings, &args.forecast)?;
     let shard = args
         .shard
         .map(|s| s.resolve(|k| std::env::var(k).ok()))
         .transpose()
         .map_err(Error::Usage)?;
-    let dataset = data::load(&args.data.data, &args.data.load_options())?;
+    let dataset = data::load(&run.data, &run.load)?;
     let chosen: Vec<usize> = match &args.countries {
         Some(list) if !args.all => select_regions(&dataset, list)?,
         _ => (0..dataset.regions.len()).collect(),
     };
-    let window = args.settings.window(&config, &args.data);
+    let window = run.window.clone();
     let mut ineligible = std::collections::HashMap::new();
     let specs = chosen
         .into_iter()
@@ -247,7 +248,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
     // to remove.
     let _lock = crate::io::DirLock::acquire(&args.out, "seird-fit batch")?;
     crate::io::remove_leftovers(&args.out);
-    manifest(args, &config, &dataset, shard).prepare(&args.out, args.resume)?;
+    manifest(args, &run, &dataset, shard).prepare(&args.out, args.resume)?;
 
     let progress = if args.quiet {
         Progress::Silent
@@ -263,7 +264,8 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         budget,
         plots: args.plots,
     };
-    let forecast_opts = args.forecast.options();
+    let forecast_opts = run.forecast;
+    let config = run.fit;
     let (skipped, jobs): (Vec<batch::Job>, Vec<batch::Job>) = jobs
         .into_iter()
         .partition(|j| ineligible.contains_key(&j.index));
@@ -315,10 +317,10 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
 
 fn subtitle(args: &BatchArgs, dataset: &Dataset, shard: Option<Shard>) -> String {
     let mut s = format!("data: {}", dataset.path.display());
-    if let Some(start) = args.settings.start {
+    if let Some(start) = args.settings.window.start {
         s.push_str(&format!(", from {start}"));
     }
-    match args.settings.end {
+    match args.settings.window.end {
         Some(end) => s.push_str(&format!(", training window to {end}")),
         None => s.push_str(", training window to the last day of data"),
     }

@@ -56,23 +56,23 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
                 .into(),
         ));
     };
-    let config = args.settings.resolve()?;
-    let dataset = data::load(&args.data.data, &args.data.load_options())?;
+    let run = super::resolve(&args.data, &args.settings, &args.forecast)?;
+    let dataset = data::load(&run.data, &run.load)?;
     let series = dataset.find_region(country, args.province.as_deref(), args.county.as_deref())?;
-    if let (Some(end), Some(last)) = (args.settings.end, series.dates.last()) {
+    if let (Some(end), Some(last)) = (run.window.end, series.dates.last()) {
         if end > *last {
             eprintln!(
                 "seird-fit: warning: --end {end} is after the last day of data ({last}); training ends on {last}"
             );
         }
     }
-    let training = series.training_data(&args.settings.window(&config, &args.data))?;
-    let mut result = fit::fit(&training, &config)?;
+    let training = series.training_data(&run.window)?;
+    let mut result = fit::fit(&training, &run.fit)?;
     result.region.fips = series.fips.clone();
-    let profiles = (config.intervals || args.profiles)
+    let profiles = (run.fit.intervals || args.profiles)
         .then(|| fit::identify::identify(&training, &mut result));
     let (forecast, block) =
-        crate::forecast::forecast_with_intervals(&training, &result, &args.forecast.options())?;
+        crate::forecast::forecast_with_intervals(&training, &result, &run.forecast)?;
     result.forecast = Some(block);
     // The same directory a batch over this data set uses for the region
     // (unique among all its regions, shortened when over-long).
@@ -84,8 +84,13 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
     let slug =
         crate::batch::unique_slugs(dataset.regions.iter().map(|r| &r.key)).swap_remove(index);
     let dir = args.out.join(slug);
-    let extra: Vec<&std::path::Path> = args.data.population.iter().map(|p| p.as_path()).collect();
-    let provenance = report::provenance::Provenance::collect(&args.data.data, &extra)?;
+    let extra: Vec<&std::path::Path> = run
+        .load
+        .population_file
+        .iter()
+        .map(|p| p.as_path())
+        .collect();
+    let provenance = report::provenance::Provenance::collect(&run.data, &extra)?;
     let files = report::write_region_with(
         &dir,
         &training,

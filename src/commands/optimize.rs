@@ -486,18 +486,22 @@ fn real_seird(args: &OptimizeArgs) -> Result<SeirdProblem, Error> {
         ));
     };
     let settings = super::FitSettingsArgs {
-        start: args.start,
-        end: args.end,
+        window: super::WindowArgs {
+            start: args.start,
+            end: args.end,
+            config: super::ConfigArgs {
+                config: args.config.clone(),
+                decline_policy: None,
+            },
+        },
         forecast_days: None,
-        config: args.config.clone(),
         cases_only: args.cases_only,
         gradient: None,
-        decline_policy: None,
     };
     let config = settings.resolve()?;
     let dataset = data::load(&args.data.data, &args.data.load_options())?;
     let series = dataset.find(country, args.province.as_deref())?;
-    let training = series.training_data(&settings.window(&config, &args.data))?;
+    let training = series.training_data(&settings.window.options(&config, &args.data))?;
     Ok(SeirdProblem::new(training, &config)?.with_reference_fit()?)
 }
 

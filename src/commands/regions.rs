@@ -19,15 +19,10 @@ pub struct RegionsArgs {
     /// Where the data comes from.
     #[command(flatten)]
     pub data: DataArgs,
-    /// First training day of the window checked for eligibility.
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub start: Option<NaiveDate>,
-    /// Last training day of the window checked for eligibility.
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub end: Option<NaiveDate>,
-    /// Policy for cumulative counts that go down (it can move the first case).
-    #[arg(long, value_parser = super::choice(&DeclinePolicy::ALL, DeclinePolicy::name), default_value = "keep")]
-    pub decline_policy: DeclinePolicy,
+    /// The window checked for eligibility, and the configuration whose
+    /// decline policy applies (it can move the first case), as for a fit.
+    #[command(flatten)]
+    pub window: super::WindowArgs,
     /// Print JSON instead of a table.
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
@@ -67,14 +62,22 @@ pub struct RegionRow {
     pub eligible: bool,
     /// Why not, when not eligible.
     pub reason: Option<String>,
+    /// Days in the training window on which a cumulative count still falls
+    /// once the decline policy has been applied: what the fit sees (0 under
+    /// `running-max` and `redistribute`), when eligible.
+    pub corrections_in_fit: Option<usize>,
 }
 
 impl RegionRow {
     /// Describes `r` for a fit with `window`.
     pub fn new(r: &RegionSeries, window: &WindowOptions) -> RegionRow {
-        let (train_days, reason) = match r.training_data(window) {
-            Ok(t) => (Some(t.dates.len()), None),
-            Err(e) => (None, Some(short_reason(&e))),
+        let (train_days, corrections_in_fit, reason) = match r.training_data(window) {
+            Ok(t) => (
+                Some(t.dates.len()),
+                Some(data::count_decline_days(&t.cases, &t.deaths)),
+                None,
+            ),
+            Err(e) => (None, None, Some(short_reason(&e))),
         };
         RegionRow {
             region: r.key.display_name(),
@@ -88,6 +91,7 @@ impl RegionRow {
             last_date: r.dates.last().copied(),
             days: r.dates.len(),
             corrections: data::count_decline_days(&r.cases, &r.deaths),
+            corrections_in_fit,
             eligible: reason.is_none(),
             train_days,
             reason,
@@ -122,13 +126,9 @@ struct Listing<'a> {
 
 /// Runs `seird-fit regions`.
 pub fn run(args: &RegionsArgs) -> Result<ExitCode, Error> {
-    let ds = data::load(&args.data.data, &args.data.load_options())?;
-    let window = WindowOptions {
-        start: args.start,
-        end: args.end,
-        decline_policy: args.decline_policy,
-        population_override: args.data.population_value,
-    };
+    let run = super::resolve_window(&args.data, &args.window)?;
+    let ds = data::load(&run.data, &run.load)?;
+    let window = run.window;
     let rows: Vec<RegionRow> = ds
         .regions
         .iter()
@@ -145,9 +145,9 @@ pub fn run(args: &RegionsArgs) -> Result<ExitCode, Error> {
             data: ds.path.display().to_string(),
             layout: ds.layout.name(),
             populations,
-            start: args.start,
-            end: args.end,
-            decline_policy: args.decline_policy,
+            start: window.start,
+            end: window.end,
+            decline_policy: window.decline_policy,
             regions: &rows,
         };
         serde_json::to_writer_pretty(&mut out, &listing)
@@ -161,7 +161,13 @@ pub fn run(args: &RegionsArgs) -> Result<ExitCode, Error> {
         }
         w.flush().map_err(|e| Error::Report(format!("CSV: {e}")))?;
     } else {
-        write_table(&mut out, &rows, ds.layout.name(), &populations);
+        write_table(
+            &mut out,
+            &rows,
+            ds.layout.name(),
+            &populations,
+            window.decline_policy,
+        );
     }
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(&out).and_then(|_| stdout.flush()) {
@@ -175,7 +181,13 @@ pub fn run(args: &RegionsArgs) -> Result<ExitCode, Error> {
 }
 
 /// The human-readable table, then one summary line.
-fn write_table(out: &mut Vec<u8>, rows: &[RegionRow], layout: &str, populations: &str) {
+fn write_table(
+    out: &mut Vec<u8>,
+    rows: &[RegionRow],
+    layout: &str,
+    populations: &str,
+    policy: DeclinePolicy,
+) {
     use std::fmt::Write as _;
     let width = rows
         .iter()
@@ -211,10 +223,15 @@ fn write_table(out: &mut Vec<u8>, rows: &[RegionRow], layout: &str, populations:
     }
     let eligible = rows.iter().filter(|r| r.eligible).count();
     let corrected = rows.iter().filter(|r| r.corrections > 0).count();
+    let left = rows
+        .iter()
+        .filter(|r| r.corrections_in_fit.is_some_and(|n| n > 0))
+        .count();
     let _ = writeln!(
         s,
-        "{} regions ({layout} layout; populations: {populations}); {eligible} eligible; {corrected} with corrections",
-        rows.len()
+        "{} regions ({layout} layout; populations: {populations}); {eligible} eligible; {corrected} with corrections ({left} still falling in the fit's window under decline policy {})",
+        rows.len(),
+        policy.name()
     );
     out.extend_from_slice(s.as_bytes());
 }

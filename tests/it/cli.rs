@@ -593,7 +593,8 @@ fn config_value_outside_its_bounds() {
     config_fails("[start]\ntheta = 0.5\n", want);
     let want = "c.toml: 'bounds.lower.d_rec' = 0: must be finite and > 0";
     config_fails("[bounds.lower]\nd_rec = 0\n", want);
-    let want = "command line: 'forecast_days' = 5000: must be at most 3650";
+    // A flag's value names the flag, as typed (issue 17).
+    let want = "--forecast-days 5000: must be at most 3650";
     fails_on(&kaggle("Testland", &GOOD), "--forecast-days 5000", want);
 }
 
