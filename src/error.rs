@@ -29,6 +29,39 @@ pub enum Error {
     /// The command line asks for something impossible.
     #[error("{0}")]
     Usage(String),
+    /// The worker threads could not be started (a system limit, not
+    /// anything on the command line).
+    #[error("cannot start {jobs} worker threads (--jobs; 0 is one per core)")]
+    Threads {
+        /// The thread count asked for.
+        jobs: usize,
+        /// Why the pool could not be built.
+        source: rayon::ThreadPoolBuildError,
+    },
+}
+
+/// Why one region of a batch could not be fitted: typed until the batch
+/// records it as the region's reason.
+#[derive(Debug, thiserror::Error)]
+pub enum RegionError {
+    /// Its training window cannot be cut (no population, too few days...).
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// The fit or its forecast failed.
+    #[error(transparent)]
+    Fit(#[from] FitError),
+    /// Writing its report failed.
+    #[error(transparent)]
+    Output(#[from] Error),
+    /// Any other reason, as text (the batch's own tests use it).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<String> for RegionError {
+    fn from(reason: String) -> Self {
+        RegionError::Other(reason)
+    }
 }
 
 /// Problems with input data: each names the file, line and field where it can.
@@ -49,7 +82,7 @@ pub enum DataError {
         path: PathBuf,
     },
     /// The header matches none of the known layouts.
-    #[error("{}: unknown layout (header: {header}); expected one of: {expected}", path.display())]
+    #[error("{}: unknown layout (header: {}); expected one of: {expected}", path.display(), crate::text::for_terminal(header))]
     UnknownLayout {
         /// The file involved.
         path: PathBuf,
@@ -67,7 +100,7 @@ pub enum DataError {
         column: String,
     },
     /// A field could not be parsed or holds an impossible value.
-    #[error("{}:{line}:{column}: field '{field}': {problem}", path.display())]
+    #[error("{}:{line}:{column}: field {}: {problem}", path.display(), crate::text::quoted(field))]
     Field {
         /// The file involved.
         path: PathBuf,
@@ -99,7 +132,7 @@ pub enum DataError {
     },
     /// A region's dates skip a day; series must be daily and consecutive
     /// (we never invent the missing days).
-    #[error("{}: region '{region}': no data for the days between {after} and {next} (daily, consecutive dates are required)", path.display())]
+    #[error("{}: region {}: no data for the days between {after} and {next} (daily, consecutive dates are required)", path.display(), crate::text::quoted(region))]
     DateGap {
         /// The file involved.
         path: PathBuf,
@@ -111,7 +144,7 @@ pub enum DataError {
         next: String,
     },
     /// Daily (incident) counts add up to a negative cumulative total.
-    #[error("{}:{line}: region '{region}': daily {field} add up to a negative total ({total}) on {date}", path.display())]
+    #[error("{}:{line}: region {}: daily {field} add up to a negative total ({total}) on {date}", path.display(), crate::text::quoted(region))]
     NegativeTotal {
         /// The file involved.
         path: PathBuf,
@@ -136,7 +169,7 @@ pub enum DataError {
         problem: String,
     },
     /// The same date appears twice for one region.
-    #[error("{}:{line}: duplicate date {date} for region '{region}'", path.display())]
+    #[error("{}:{line}: duplicate date {date} for region {}", path.display(), crate::text::quoted(region))]
     DuplicateDate {
         /// The file involved.
         path: PathBuf,
@@ -164,21 +197,41 @@ pub enum DataError {
         source: Box<DataError>,
     },
     /// No region of that name; `suggestions` holds the closest names.
-    #[error("unknown region '{name}'{}", did_you_mean(suggestions))]
+    #[error(
+        "unknown region {}{}",
+        crate::text::quoted(name),
+        did_you_mean(suggestions)
+    )]
     UnknownRegion {
         /// The name asked for.
         name: String,
         /// Closest known names, best first.
         suggestions: Vec<String>,
     },
+    /// The name stands for several regions of the data and is none itself
+    /// (a country whose rows are all provinces).
+    #[error("'{name}' is not one region in this data but {count} ({first}, ...): give the one you mean (e.g. --country '{first}'), {}", several_hint(name, level))]
+    SeveralRegions {
+        /// The name asked for.
+        name: String,
+        /// How many regions it stands for.
+        count: usize,
+        /// The first of them.
+        first: String,
+        /// The `--aggregate` level that sums them.
+        level: String,
+    },
     /// The region has no population (cruise ships, repatriation rows...).
-    #[error("region '{region}': no population known (give --population-value N or a lookup table with --population)")]
+    #[error("region {}: no population known (give --population-value N or a lookup table with --population)", crate::text::quoted(region))]
     NoPopulation {
         /// The region.
         region: String,
     },
     /// The population given cannot be used for this region.
-    #[error("region '{region}': population {population} {problem}")]
+    #[error(
+        "region {}: population {population} {problem}",
+        crate::text::quoted(region)
+    )]
     InvalidPopulation {
         /// The region.
         region: String,
@@ -188,7 +241,10 @@ pub enum DataError {
         problem: String,
     },
     /// The training window is too short to fit.
-    #[error("region '{region}': only {days} training days (at least {min} needed)")]
+    #[error(
+        "region {}: only {days} training days (at least {min} needed)",
+        crate::text::quoted(region)
+    )]
     TooFewDays {
         /// The region.
         region: String,
@@ -198,7 +254,10 @@ pub enum DataError {
         min: usize,
     },
     /// The region never reports a case in the data, or not before `--end`.
-    #[error("region '{region}': --end {end} is before the first confirmed case ({first})")]
+    #[error(
+        "region {}: --end {end} is before the first confirmed case ({first})",
+        crate::text::quoted(region)
+    )]
     EndBeforeFirstCase {
         /// The region.
         region: String,
@@ -209,14 +268,22 @@ pub enum DataError {
     },
 }
 
+fn several_hint(name: &str, level: &str) -> String {
+    if name.contains('*') {
+        format!("or fit each with `seird-fit batch --countries '{name}'`")
+    } else {
+        format!("or fit their sum with --aggregate {level}")
+    }
+}
+
 fn did_you_mean(suggestions: &[String]) -> String {
     match suggestions {
         [] => String::new(),
-        [one] => format!("; did you mean '{one}'?"),
+        [one] => format!("; did you mean {}?", crate::text::quoted(one)),
         many => format!(
             "; did you mean one of: {}?",
             many.iter()
-                .map(|s| format!("'{s}'"))
+                .map(|s| crate::text::quoted(s))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -317,7 +384,7 @@ pub enum FitError {
         source: SolveError,
     },
     /// The training data cannot be fitted (too few days, misaligned series).
-    #[error("{region}: {problem}")]
+    #[error("{}: {problem}", crate::text::for_terminal(region))]
     Data {
         /// The region's display name.
         region: String,
@@ -358,6 +425,39 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "unknown region 'korea'; did you mean 'Korea, South'?"
+        );
+    }
+
+    #[test]
+    fn a_thread_pool_failure_is_its_own_kind_not_a_usage_error() {
+        // The only pool error one can provoke portably: a second global pool.
+        let _ = rayon::ThreadPoolBuilder::new().build_global();
+        let source = rayon::ThreadPoolBuilder::new().build_global().unwrap_err();
+        let e = Error::Threads { jobs: 3, source };
+        assert!(!matches!(e, Error::Usage(_)));
+        let line = cause_chain(&e);
+        assert!(line.starts_with("cannot start 3 worker threads"), "{line}");
+        assert!(
+            line.contains("global thread pool"),
+            "the cause is kept: {line}"
+        );
+    }
+
+    #[test]
+    fn a_region_error_keeps_its_source_type() {
+        let e: RegionError = DataError::TooFewDays {
+            region: "X".into(),
+            days: 2,
+            min: 5,
+        }
+        .into();
+        assert!(matches!(
+            e,
+            RegionError::Data(DataError::TooFewDays { days: 2, .. })
+        ));
+        assert_eq!(
+            e.to_string(),
+            "region 'X': only 2 training days (at least 5 needed)"
         );
     }
 

@@ -1,7 +1,8 @@
 //! Batch fitting: many regions in parallel, one outcome per region.
 //!
 //! The runner [`run`] is generic over the per-region work, a closure
-//! `Fn(&Job) -> Result<FitResult, String>` that fits one region and writes
+//! `Fn(&Job) -> Result<FitResult, E>` (`E` a typed error, e.g.
+//! [`crate::error::RegionError`]) that fits one region and writes
 //! its report files into [`Job::dir`]. `seird-fit batch` plugs in the real
 //! fit; tests plug in a deterministic fake. The runner owns everything else:
 //!
@@ -35,7 +36,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::data::RegionKey;
-use crate::error::Error;
+use crate::error::{cause_chain, Error, RegionError};
 use crate::fit::FitResult;
 use crate::io::write_atomic;
 use crate::report::summary::{Summary, SummaryRow};
@@ -525,9 +526,10 @@ fn remove_leftover_temp_files(dir: &Path) {
     }
 }
 
-fn process<F>(job: &Job, opts: &RunOptions, work: &F) -> Outcome
+fn process<F, E>(job: &Job, opts: &RunOptions, work: &F) -> Outcome
 where
-    F: Fn(&Job) -> Result<FitResult, String> + Sync,
+    F: Fn(&Job) -> Result<FitResult, E> + Sync,
+    E: Into<RegionError>,
 {
     if opts.resume {
         if let Some(result) = finished_result_with(job, opts.plots) {
@@ -545,7 +547,8 @@ where
     }
     match catch_unwind(AssertUnwindSafe(|| work(job))) {
         Ok(Ok(result)) => Outcome::Fitted(Box::new(result)),
-        Ok(Err(reason)) => Outcome::Failed(reason),
+        // The error stays typed up to here, where it becomes the record's text.
+        Ok(Err(e)) => Outcome::Failed(cause_chain(&e.into())),
         Err(payload) => Outcome::Failed(format!(
             "internal error (panic): {}",
             panic_message(payload.as_ref())
@@ -574,9 +577,10 @@ fn progress_bar(len: usize, mode: Progress) -> ProgressBar {
 /// whatever the thread count: a parallel and a sequential run of the same
 /// deterministic work give the same report. `opts.budget` is not enforced
 /// here (`work` may borrow from the caller); see [`run_shared`].
-pub fn run<F>(jobs: Vec<Job>, opts: &RunOptions, work: F) -> Result<BatchReport, Error>
+pub fn run<F, E>(jobs: Vec<Job>, opts: &RunOptions, work: F) -> Result<BatchReport, Error>
 where
-    F: Fn(&Job) -> Result<FitResult, String> + Sync,
+    F: Fn(&Job) -> Result<FitResult, E> + Sync,
+    E: Into<RegionError>,
 {
     run_core(jobs, opts, || |job: &Job| process(job, opts, &work))
 }
@@ -588,9 +592,14 @@ where
 /// process, and its half-done files stay in a temp directory that the next
 /// run into the same `--out` removes); the worker starts a new helper and
 /// carries on. Hence `work` must own its data (`'static`).
-pub fn run_shared<F>(jobs: Vec<Job>, opts: &RunOptions, work: Arc<F>) -> Result<BatchReport, Error>
+pub fn run_shared<F, E>(
+    jobs: Vec<Job>,
+    opts: &RunOptions,
+    work: Arc<F>,
+) -> Result<BatchReport, Error>
 where
-    F: Fn(&Job) -> Result<FitResult, String> + Send + Sync + 'static,
+    F: Fn(&Job) -> Result<FitResult, E> + Send + Sync + 'static,
+    E: Into<RegionError> + 'static,
 {
     let Some(budget) = opts.budget else {
         return run(jobs, opts, |job: &Job| work(job));
@@ -634,9 +643,10 @@ struct Helper {
 }
 
 impl Helper {
-    fn spawn<F>(work: Arc<F>, opts: RunOptions) -> std::io::Result<Helper>
+    fn spawn<F, E>(work: Arc<F>, opts: RunOptions) -> std::io::Result<Helper>
     where
-        F: Fn(&Job) -> Result<FitResult, String> + Send + Sync + 'static,
+        F: Fn(&Job) -> Result<FitResult, E> + Send + Sync + 'static,
+        E: Into<RegionError> + 'static,
     {
         let (jobs, job_rx) = mpsc::channel::<Job>();
         let (out_tx, outcomes) = mpsc::channel::<Outcome>();
@@ -665,7 +675,10 @@ where
         .num_threads(opts.jobs)
         .thread_name(|i| format!("seird-batch-{i}"))
         .build()
-        .map_err(|e| Error::Usage(format!("cannot start {} worker threads: {e}", opts.jobs)))?;
+        .map_err(|source| Error::Threads {
+            jobs: opts.jobs,
+            source,
+        })?;
     let n = jobs.len();
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
@@ -759,6 +772,11 @@ pub struct Manifest {
     /// How the fits become forecasts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forecast: Option<crate::forecast::ForecastOptions>,
+    /// Where the run came from: tool version, data files with their
+    /// SHA-256, command line. A record, not a setting: `--resume` and
+    /// `merge` do not compare it (the data is compared by `fingerprint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<crate::report::provenance::Provenance>,
 }
 
 /// Everything about a run's input that changes a result.
@@ -772,8 +790,7 @@ pub struct Inputs {
     pub population_value: Option<f64>,
     /// `--incident`.
     pub incident: bool,
-    /// `--aggregate`: the level regions were summed to (absent when not
-    /// aggregated, so manifests of runs without it read as before).
+    /// `--aggregate` (absent in manifests of older runs and of runs without it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregate: Option<crate::data::Aggregate>,
     /// [`fingerprint`] of the loaded data: changes whenever the content of
@@ -844,6 +861,7 @@ impl Manifest {
         if let Some(o) = v.as_object_mut() {
             o.remove("shard");
             o.remove("selection");
+            o.remove("provenance");
         }
         v
     }
@@ -883,6 +901,8 @@ impl Manifest {
             let count = v.get("shard").and_then(|s| s.get("count")).cloned();
             if let Some(o) = v.as_object_mut() {
                 o.remove("shard");
+                // A record of each shard's own command line, not a setting.
+                o.remove("provenance");
                 if let Some(c) = count {
                     o.insert("shard_count".into(), c);
                 }

@@ -321,6 +321,7 @@ pub fn run(args: &BacktestArgs) -> Result<ExitCode, Error> {
                         }
                         Err(e) => format!("FAILED: {e}"),
                     };
+                    let region = crate::text::for_terminal(&region.to_string());
                     eprintln!("[{k}/{n_jobs}] {region}: {what}");
                 }
                 part
@@ -378,7 +379,17 @@ pub fn run(args: &BacktestArgs) -> Result<ExitCode, Error> {
         skipped,
         seconds: started.elapsed().as_secs_f64(),
     };
-    let json = serde_json::to_string_pretty(&summary)
+    // summary.json also says where it came from (tool, data files with
+    // their SHA-256, command line), as fit.json and batch.json do.
+    let extra: Vec<&Path> = args.data.population.iter().map(|p| p.as_path()).collect();
+    let provenance = crate::report::provenance::Provenance::collect(&args.data.data, &extra)?;
+    let json = serde_json::to_value(&summary)
+        .and_then(|mut v| {
+            if let Some(o) = v.as_object_mut() {
+                o.insert("provenance".into(), serde_json::to_value(&provenance)?);
+            }
+            serde_json::to_string_pretty(&v)
+        })
         .map_err(|e| Error::Report(format!("{SUMMARY_JSON}: {e}")))?;
     write_atomic(&args.out.join(SUMMARY_JSON), json.as_bytes())?;
     let subtitle = format!(

@@ -12,7 +12,7 @@ use clap::Args;
 use crate::batch::{self, Manifest, Progress, RegionSpec, RunOptions, Shard, ShardSpec};
 use crate::config::RunConfig;
 use crate::data::{self, Dataset, RegionKey};
-use crate::error::{cause_chain, Error};
+use crate::error::{cause_chain, Error, RegionError};
 use crate::fit;
 use crate::report;
 
@@ -86,76 +86,15 @@ pub fn select_regions(dataset: &Dataset, list: &str) -> Result<Vec<usize>, Error
 }
 
 /// The matching behind [`select_regions`], on region keys alone; an unknown
-/// name comes back as `Err(name)`.
-///
-/// Names are split at commas, but country names may hold commas themselves
-/// ("Korea, South"), so at each position the longest run of pieces that names
-/// a region wins. Names match case-insensitively. A name has up to three
-/// levels, `Country/Province/County`; `*` at a level matches every name
-/// there (`US/New York/*` is every county of New York, `US/*` every state).
-/// A name without `*` picks its region if the data has that very region;
-/// otherwise it stands for every region below it (a country without a
-/// country-level row means all its provinces, `US/New York` all its
-/// counties).
+/// name comes back as `Err(name)`. It is [`data::select::select_list`], the
+/// matcher `fit --country` uses too: names match case-insensitively
+/// (Unicode), have up to three levels, `Country/Province/County`, with `*`
+/// at a level for every name there; a name without `*` picks its region if
+/// the data has that very region, otherwise every region below it (a
+/// country without a country-level row means all its provinces,
+/// `US/New York` all its counties).
 pub fn select_keys(keys: &[RegionKey], list: &str) -> Result<Vec<usize>, String> {
-    let eq = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
-    let lookup = |name: &str| -> Vec<usize> {
-        let parts: Vec<&str> = name.split('/').map(str::trim).collect();
-        if parts.len() > 3 {
-            return Vec::new();
-        }
-        let below = |k: &RegionKey| {
-            k.levels()
-                .iter()
-                .zip(&parts)
-                .all(|(level, part)| match level {
-                    Some(l) => *part == "*" || eq(l, part),
-                    None => false,
-                })
-        };
-        let exact =
-            |k: &RegionKey| below(k) && k.levels()[parts.len()..].iter().all(Option::is_none);
-        let pick = |f: &dyn Fn(&RegionKey) -> bool| -> Vec<usize> {
-            keys.iter()
-                .enumerate()
-                .filter(|(_, k)| f(k))
-                .map(|(i, _)| i)
-                .collect()
-        };
-        if !parts.contains(&"*") {
-            let hit = pick(&exact);
-            if !hit.is_empty() {
-                return hit;
-            }
-        }
-        pick(&below)
-    };
-    let pieces: Vec<&str> = list.split(',').collect();
-    let mut out: Vec<usize> = Vec::new();
-    let mut i = 0;
-    while i < pieces.len() {
-        if pieces[i].trim().is_empty() {
-            i += 1;
-            continue;
-        }
-        let found = (1..=pieces.len() - i)
-            .rev()
-            .map(|len| (len, lookup(&pieces[i..i + len].join(","))))
-            .find(|(_, idx)| !idx.is_empty());
-        let Some((len, idx)) = found else {
-            return Err(pieces[i].trim().to_string());
-        };
-        for j in idx {
-            if !out.contains(&j) {
-                out.push(j);
-            }
-        }
-        i += len;
-    }
-    if out.is_empty() {
-        return Err(list.trim().to_string());
-    }
-    Ok(out)
+    data::select::select_list(keys, list)
 }
 
 /// The manifest of this run: its whole configuration, inputs (with a
@@ -165,6 +104,7 @@ fn manifest(
     run: &RunConfig,
     dataset: &Dataset,
     shard: Option<batch::Shard>,
+    provenance: report::provenance::Provenance,
 ) -> Manifest {
     Manifest {
         start: run.window.start,
@@ -188,6 +128,7 @@ fn manifest(
         }),
         shard,
         forecast: Some(run.forecast),
+        provenance: Some(provenance),
     }
 }
 
@@ -248,7 +189,14 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
     // to remove.
     let _lock = crate::io::DirLock::acquire(&args.out, "seird-fit batch")?;
     crate::io::remove_leftovers(&args.out);
-    manifest(args, &run, &dataset, shard).prepare(&args.out, args.resume)?;
+    let extra: Vec<&std::path::Path> = run
+        .load
+        .population_file
+        .iter()
+        .map(|p| p.as_path())
+        .collect();
+    let provenance = report::provenance::Provenance::collect(&run.data, &extra)?;
+    manifest(args, &run, &dataset, shard, provenance).prepare(&args.out, args.resume)?;
 
     let progress = if args.quiet {
         Progress::Silent
@@ -272,20 +220,18 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
     let dataset = std::sync::Arc::new(dataset);
     let shared = std::sync::Arc::clone(&dataset);
     let plots = args.plots;
-    let fit_region = move |job: &batch::Job| -> Result<fit::FitResult, String> {
+    let fit_region = move |job: &batch::Job| -> Result<fit::FitResult, RegionError> {
         let series = &shared.regions[job.index];
-        let data = series.training_data(&window).map_err(|e| cause_chain(&e))?;
-        let mut result = fit::fit(&data, &config).map_err(|e| cause_chain(&e))?;
+        let data = series.training_data(&window)?;
+        let mut result = fit::fit(&data, &config)?;
         if config.intervals {
             fit::identify::identify(&data, &mut result);
         }
         result.region.fips = series.fips.clone();
         let (forecast, block) =
-            crate::forecast::forecast_with_intervals(&data, &result, &forecast_opts)
-                .map_err(|e| cause_chain(&e))?;
+            crate::forecast::forecast_with_intervals(&data, &result, &forecast_opts)?;
         result.forecast = Some(block);
-        report::write_region_with(&job.dir, &data, &result, &forecast, plots, None)
-            .map_err(|e| cause_chain(&e))?;
+        report::write_region_with(&job.dir, &data, &result, &forecast, plots, None)?;
         Ok(result)
     };
     let mut report = batch::run_shared(jobs, &opts, std::sync::Arc::new(fit_region))?;

@@ -57,8 +57,31 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
         ));
     };
     let run = super::resolve(&args.data, &args.settings, &args.forecast)?;
-    let dataset = data::load(&run.data, &run.load)?;
-    let series = dataset.find_region(country, args.province.as_deref(), args.county.as_deref())?;
+    let mut dataset = data::load(&run.data, &run.load)?;
+    let (province, county) = (args.province.as_deref(), args.county.as_deref());
+    if let Err(crate::error::DataError::SeveralRegions { name, count, .. }) =
+        dataset.find_region(country, province, county)
+    {
+        // One matcher for every command (`data::select`): a name stands for
+        // its region or, when the data has no such row, every region below
+        // it. A batch fits each of them; a single fit fits their sum, the
+        // region `--aggregate` makes, so `--country China` is China.
+        let (_, depth) = dataset.matching(country, province, county);
+        let level = if depth == 1 {
+            data::Aggregate::Country
+        } else {
+            data::Aggregate::State
+        };
+        if run.load.aggregate.is_none() && !name.contains('*') {
+            if !args.quiet {
+                eprintln!(
+                "seird-fit: note: the data has no row for '{name}' itself, only {count} regions below it; fitting their sum (as --aggregate {level} does)"
+                );
+            }
+            dataset.regions = data::aggregate(std::mem::take(&mut dataset.regions), level);
+        }
+    }
+    let series = dataset.find_region(country, province, county)?;
     if let (Some(end), Some(last)) = (run.window.end, series.dates.last()) {
         if end > *last {
             eprintln!(
@@ -100,7 +123,7 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
         Some(&provenance),
     )?;
     if let (true, Some(p)) = (args.profiles, &profiles) {
-        report::profile_plot::write_profiles_png(&dir.join("profiles.png"), p)?;
+        report::profile_plot::write_profiles_png(&dir.join("profiles.png"), p, &result)?;
     }
     if args.json {
         // The file just written, provenance and all.

@@ -21,6 +21,7 @@ pub mod long;
 pub mod owid;
 pub mod plain;
 pub mod population;
+pub mod select;
 mod table;
 
 pub use aggregate::{aggregate, Aggregate};
@@ -449,10 +450,8 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
         table::raw_header(&mut rdr, &file)?
     };
     let layout = Layout::detect(&raw_header).ok_or_else(|| {
-        let mut header = raw_header.join(",");
-        if header.chars().count() > 120 {
-            header = header.chars().take(117).collect::<String>() + "...";
-        }
+        // Shown quoted and cut short by the error's Display.
+        let header = raw_header.join(",");
         DataError::UnknownLayout {
             path: file.clone(),
             header,
@@ -577,6 +576,14 @@ fn data_file_in(dir: &Path) -> Result<PathBuf, DataError> {
     }
 }
 
+/// A name as the user typed it, for messages.
+fn display_query(country: &str, province: Option<&str>, county: Option<&str>) -> String {
+    fn clean(s: Option<&str>) -> Option<&str> {
+        s.map(str::trim).filter(|p| !p.is_empty())
+    }
+    RegionKey::new(country.trim(), clean(province), clean(county)).display_name()
+}
+
 impl Dataset {
     /// Finds a region by country and optional province, case-insensitively.
     /// `Country/Province` (or `Country/Province/County`) is accepted as a
@@ -588,47 +595,67 @@ impl Dataset {
 
     /// Like [`Dataset::find`], down to a county (`Admin2` of the JHU US
     /// files): `find_region("US", Some("New York"), Some("Kings"))`.
+    ///
+    /// A name that stands for several regions and is none itself (`China`,
+    /// whose rows are all provinces) is an error that says what to type; see
+    /// [`Dataset::matching`] for the regions it stands for.
     pub fn find_region(
         &self,
         country: &str,
         province: Option<&str>,
         county: Option<&str>,
     ) -> Result<&RegionSeries, DataError> {
-        let country = country.trim();
+        let (idx, depth) = self.matching(country, province, county);
+        let name = display_query(country, province, county);
+        match idx.as_slice() {
+            [] => Err(DataError::UnknownRegion {
+                suggestions: self.closest_names(&name, 3),
+                name,
+            }),
+            [i] if self.regions[*i].key.levels()[depth..]
+                .iter()
+                .all(Option::is_none) =>
+            {
+                Ok(&self.regions[*i])
+            }
+            many => Err(DataError::SeveralRegions {
+                level: if depth == 1 { "country" } else { "state" }.into(),
+                count: many.len(),
+                first: self.regions[many[0]].key.display_name(),
+                name,
+            }),
+        }
+    }
+
+    /// The regions a typed name stands for ([`select::matching`]: the
+    /// region itself, or every region below it), and how many levels the
+    /// name has. `country` may be `Country/Province[/County]` when the
+    /// other two are `None`.
+    pub fn matching(
+        &self,
+        country: &str,
+        province: Option<&str>,
+        county: Option<&str>,
+    ) -> (Vec<usize>, usize) {
         fn clean(s: Option<&str>) -> Option<&str> {
             s.map(str::trim).filter(|p| !p.is_empty())
         }
-        let (province, county) = (clean(province), clean(county));
-        let eq = |a: &str, b: &str| a.to_lowercase() == b.to_lowercase();
-        let same = |a: &Option<String>, b: Option<&str>| match (a, b) {
-            (None, None) => true,
-            (Some(a), Some(b)) => eq(a, b),
-            _ => false,
-        };
-        let lookup = |c: &str, p: Option<&str>, k: Option<&str>| {
-            self.regions.iter().find(|r| {
-                eq(&r.key.country, c) && same(&r.key.province, p) && same(&r.key.county, k)
-            })
-        };
-        if let Some(r) = lookup(country, province, county) {
-            return Ok(r);
-        }
-        if province.is_none() && county.is_none() {
-            let parts: Vec<&str> = country.split('/').map(str::trim).collect();
-            let hit = match parts.as_slice() {
-                [c, p] => lookup(c, Some(p), None),
-                [c, p, k] => lookup(c, clean(Some(p)), Some(k)),
-                _ => None,
-            };
-            if let Some(r) = hit {
-                return Ok(r);
+        let (country, province, county) = (country.trim(), clean(province), clean(county));
+        let keys: Vec<RegionKey> = self.regions.iter().map(|r| r.key.clone()).collect();
+        let parts: Vec<Option<&str>> = match (province, county) {
+            (None, None) => {
+                // The name as a whole first (a country named with a '/'),
+                // then as `Country/Province[/County]`.
+                let whole = select::matching(&keys, &[Some(country)]);
+                if !whole.is_empty() {
+                    return (whole, 1);
+                }
+                country.split('/').map(|p| clean(Some(p))).collect()
             }
-        }
-        let name = RegionKey::new(country, province, county).display_name();
-        Err(DataError::UnknownRegion {
-            suggestions: self.closest_names(&name, 3),
-            name,
-        })
+            (p, None) => vec![Some(country), p],
+            (p, k) => vec![Some(country), p, k],
+        };
+        (select::matching(&keys, &parts), parts.len())
     }
 
     /// Up to `n` region names closest to `name`, best first.

@@ -24,9 +24,9 @@ pub struct Populations {
 /// in capitalisation now and then.
 fn lookup_key(key: &RegionKey) -> LookupKey {
     (
-        key.country.to_lowercase(),
-        key.province.as_ref().map(|p| p.to_lowercase()),
-        key.county.as_ref().map(|c| c.to_lowercase()),
+        super::select::fold(&key.country),
+        key.province.as_deref().map(super::select::fold),
+        key.county.as_deref().map(super::select::fold),
     )
 }
 

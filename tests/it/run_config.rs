@@ -142,3 +142,97 @@ fn a_range_error_names_the_flag_typed_or_the_file_and_key() {
     assert_eq!(out.status.code(), Some(2));
     assert!(one_error_line(&out).contains(&config));
 }
+
+/// SHA-256 of a file, by the system's `sha256sum` when there is one (an
+/// independent implementation), else `None`.
+fn sha256sum(path: &std::path::Path) -> Option<String> {
+    let out = std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    text.split_whitespace().next().map(str::to_string)
+}
+
+#[test]
+fn batch_manifest_and_backtest_summary_record_their_provenance() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = format!("{}/data", env!("CARGO_MANIFEST_DIR"));
+    let batch = [
+        "batch",
+        "--all",
+        "--data",
+        &data,
+        "--end",
+        "2020-04-15",
+        "--calibration-origins",
+        "0",
+        "--plots",
+        "none",
+        "-q",
+        "-o",
+        "b",
+    ];
+    let (code, _, err) = run3(tmp.path(), &batch);
+    assert_eq!(code, 0, "{err}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("b/batch.json")).unwrap()).unwrap();
+    let prov = &manifest["provenance"];
+    assert_eq!(prov["tool"], "seird-fit");
+    assert_eq!(prov["version"], env!("CARGO_PKG_VERSION"));
+    let cmd: Vec<&str> = prov["command_line"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(&cmd[1..], &batch[..]);
+    let files = prov["data_files"].as_array().unwrap();
+    let train = files
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("train.csv"))
+        .expect("train.csv is recorded");
+    let path = std::path::Path::new(&data).join("train.csv");
+    assert_eq!(train["bytes"], std::fs::metadata(&path).unwrap().len());
+    if let Some(want) = sha256sum(&path) {
+        assert_eq!(train["sha256"], want.as_str());
+    }
+    // The whole run configuration is recorded: fit settings, window,
+    // forecast settings and inputs.
+    assert_eq!(manifest["inputs"]["incident"], false);
+    assert_eq!(manifest["config"]["decline_policy"], "keep");
+    assert_eq!(manifest["forecast"]["calibration_origins"], 0);
+    assert_eq!(manifest["end"], "2020-04-15");
+    // A record, not a setting: resuming with another command line works.
+    let mut again = batch.to_vec();
+    again.retain(|a| *a != "-q");
+    again.extend(["--resume", "--quiet"]);
+    let (code, _, err) = run3(tmp.path(), &again);
+    assert_eq!(code, 0, "{err}");
+
+    let bt = [
+        "backtest",
+        "--countries",
+        "Demoland",
+        "--data",
+        &data,
+        "--from",
+        "2020-04-01",
+        "--to",
+        "2020-04-01",
+        "--horizons",
+        "7",
+        "--calibration-origins",
+        "0",
+        "--out",
+        "bt",
+        "--quiet",
+    ];
+    let (code, _, err) = run3(tmp.path(), &bt);
+    assert_eq!(code, 0, "{err}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("bt/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["provenance"]["data_files"], prov["data_files"]);
+    assert_eq!(summary["provenance"]["command_line"][1], "backtest");
+}
