@@ -24,6 +24,7 @@ mod echo;
 mod fit;
 mod forecast;
 mod model;
+mod negative_values;
 mod ode_models;
 mod ode_oracle;
 mod optim;
