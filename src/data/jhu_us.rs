@@ -161,7 +161,8 @@ fn lacking(key: &RegionKey, lacks: &Path, has: &Path) -> DataError {
     DataError::Inconsistent {
         path: lacks.to_path_buf(),
         problem: format!(
-            "no row for region '{key}', which {} has (the confirmed and deaths files must list the same regions)",
+            "no row for region {}, which {} has (the confirmed and deaths files must list the same regions)",
+                crate::text::quoted(&key.to_string()),
             has.display()
         ),
     }
@@ -249,7 +250,10 @@ fn read_one(r: impl Read, path: &Path, incident: bool) -> Result<Sheet, DataErro
         if let Some(first) = seen.insert(key.clone(), line) {
             return Err(DataError::Inconsistent {
                 path: path.to_path_buf(),
-                problem: format!("line {line}: region '{key}' again (first on line {first})"),
+                problem: format!(
+                    "line {line}: region {} again (first on line {first})",
+                    crate::text::quoted(&key.to_string())
+                ),
             });
         }
         let mut counts = Vec::with_capacity(days.len());

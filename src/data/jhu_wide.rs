@@ -97,7 +97,8 @@ pub fn read(
         return Err(DataError::Inconsistent {
             path: lacks.to_path_buf(),
             problem: format!(
-                "no row for region '{k}', which {} has (the confirmed and deaths files must list the same regions)",
+                "no row for region {}, which {} has (the confirmed and deaths files must list the same regions)",
+                crate::text::quoted(&k.to_string()),
                 has.display()
             ),
         });

@@ -450,10 +450,8 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
         table::raw_header(&mut rdr, &file)?
     };
     let layout = Layout::detect(&raw_header).ok_or_else(|| {
-        let mut header = raw_header.join(",");
-        if header.chars().count() > 120 {
-            header = header.chars().take(117).collect::<String>() + "...";
-        }
+        // Shown quoted and cut short by the error's Display.
+        let header = raw_header.join(",");
         DataError::UnknownLayout {
             path: file.clone(),
             header,

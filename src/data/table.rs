@@ -30,12 +30,13 @@ pub(crate) fn reader<R: Read>(r: R) -> Reader<R> {
 /// field counts too (the line is where the record starts, as an editor
 /// shows it). The csv crate's own `Position::line()` counts only `\n`
 /// record ends, so it is wrong for CR-only files, skips blank lines, and
-/// was one too small in CRLF files. One `u64` per line is kept (0.6 MB for
+/// was one too small in CRLF files. Two `u64` per line are kept (1.3 MB for
 /// the 80,000 lines of the Kaggle file).
 pub(crate) struct Lines<R> {
     inner: R,
-    /// Byte offsets of the line breaks seen so far (the `\r` of a `\r\n`).
-    breaks: Vec<u64>,
+    /// The line breaks seen so far: the offset of their first byte and the
+    /// offset just after them (2 bytes for `\r\n`).
+    breaks: Vec<(u64, u64)>,
     /// Bytes read so far.
     offset: u64,
     /// Whether the last byte read was `\r` (a `\n` next is the same break).
@@ -53,10 +54,22 @@ impl<R> Lines<R> {
         }
     }
 
-    /// The 1-based physical line holding byte `offset` (which must have
-    /// been read already, as a record's start has).
+    /// The 1-based physical line of a record that csv says starts at byte
+    /// `offset` (which must have been read already). csv reports the start
+    /// of the blank lines it skipped before a record, so empty lines from
+    /// `offset` on are skipped here too.
     pub fn line_of(&self, offset: u64) -> u64 {
-        1 + self.breaks.partition_point(|&b| b < offset) as u64
+        let mut k = self.breaks.partition_point(|&(start, _)| start < offset);
+        let mut line_start = if k == 0 { 0 } else { self.breaks[k - 1].1 };
+        line_start = line_start.max(offset);
+        while let Some(&(start, end)) = self.breaks.get(k) {
+            if start != line_start {
+                break;
+            }
+            line_start = end;
+            k += 1;
+        }
+        1 + k as u64
     }
 }
 
@@ -65,14 +78,17 @@ impl<R: Read> Read for Lines<R> {
         let n = self.inner.read(buf)?;
         let got = &buf[..n];
         for i in memchr::memchr2_iter(b'\r', b'\n', got) {
+            let at = self.offset + i as u64;
             let crlf = got[i] == b'\n'
                 && if i == 0 {
                     self.after_cr
                 } else {
                     got[i - 1] == b'\r'
                 };
-            if !crlf {
-                self.breaks.push(self.offset + i as u64);
+            match self.breaks.last_mut() {
+                // The `\n` of a `\r\n`: the same break, one byte longer.
+                Some(last) if crlf => last.1 = at + 1,
+                _ => self.breaks.push((at, at + 1)),
             }
         }
         if let Some(&last) = got.last() {
@@ -212,7 +228,10 @@ pub(crate) fn date_columns(
             line: 1,
             column: i + 1,
             field: raw[i].clone(),
-            problem: format!("cannot parse column name '{}' as a date (M/D/YY)", raw[i]),
+            problem: format!(
+                "cannot parse column name {} as a date (M/D/YY)",
+                crate::text::quoted(&raw[i])
+            ),
         })?;
         days.push((i, d));
     }
@@ -267,8 +286,8 @@ impl Cell<'_> {
     pub fn date(&self) -> Result<NaiveDate, DataError> {
         parse_date(self.text).ok_or_else(|| {
             self.error(format!(
-                "cannot parse '{}' as a date (YYYY-MM-DD or M/D/YY)",
-                self.text
+                "cannot parse {} as a date (YYYY-MM-DD or M/D/YY)",
+                crate::text::quoted(self.text)
             ))
         })
     }
@@ -280,14 +299,17 @@ impl Cell<'_> {
         if t.is_empty() {
             return Ok(None);
         }
-        let v: f64 = t
-            .parse()
-            .map_err(|_| self.error(format!("cannot parse '{t}' as a number")))?;
+        let v: f64 = t.parse().map_err(|_| {
+            self.error(format!(
+                "cannot parse {} as a number",
+                crate::text::quoted(t)
+            ))
+        })?;
         if !v.is_finite() {
-            return Err(self.error(format!("'{t}' is not a finite number")));
+            return Err(self.error(format!("{} is not a finite number", crate::text::quoted(t))));
         }
         if v < 0.0 && !allow_negative {
-            return Err(self.error(format!("negative count {t}")));
+            return Err(self.error(format!("negative count {}", crate::text::for_terminal(t))));
         }
         Ok(Some(v))
     }
@@ -430,8 +452,8 @@ impl Collector {
                     (None, Missing::Error) => Err(DataError::Inconsistent {
                         path: path.to_path_buf(),
                         problem: format!(
-                            "region '{}': no {what} for {date} (line {})",
-                            key.display_name(),
+                            "region {}: no {what} for {date} (line {})",
+                            crate::text::quoted(&key.display_name()),
                             row.line
                         ),
                     }),
