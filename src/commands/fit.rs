@@ -123,7 +123,7 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
         Some(&provenance),
     )?;
     if let (true, Some(p)) = (args.profiles, &profiles) {
-        report::profile_plot::write_profiles_png(&dir.join("profiles.png"), p)?;
+        report::profile_plot::write_profiles_png(&dir.join("profiles.png"), p, &result)?;
     }
     if args.json {
         // The file just written, provenance and all.

@@ -522,6 +522,42 @@ pub fn summary_text(result: &FitResult, forecast: &Forecast) -> String {
     s
 }
 
+/// What a parameter's profile says, in the words of report.md and
+/// profiles.png alike: `value` with its 90 % `interval` inside the box
+/// `[lo, hi]`. A value on a bound reads "upper bound: the data do not
+/// determine it"; an interval open to a bound gives only a limit, so it is
+/// never worded "estimated".
+pub fn verdict_words(
+    value: f64,
+    interval: [f64; 2],
+    lo: f64,
+    hi: f64,
+    status: crate::fit::identify::Identifiability,
+) -> String {
+    use crate::fit::identify::Identifiability;
+    let width = (hi - lo).abs();
+    // Within 0.1 % of the range from a bound is the bound for a reader
+    // (R_0 = 6.4899 is 6.49), as in the parameter list above.
+    let near = |a: f64, b: f64| (a - b).abs() <= 1e-3 * width;
+    let [a, b] = interval;
+    if status == Identifiability::OnBound || near(value, lo) || near(value, hi) {
+        let side = if (value - lo).abs() <= (hi - value).abs() {
+            "lower"
+        } else {
+            "upper"
+        };
+        return format!("{side} bound: the data do not determine it");
+    }
+    match (status, near(a, lo), near(b, hi)) {
+        (Identifiability::NotIdentifiable, _, _) | (_, true, true) => {
+            "not identifiable: the data do not determine it".into()
+        }
+        (_, false, true) => format!("at least {a:.3}: the data give no upper limit"),
+        (_, true, false) => format!("at most {b:.3}: the data give no lower limit"),
+        _ => "estimated".into(),
+    }
+}
+
 /// What the data determine: the 90 % profile-likelihood interval and the
 /// verdict of each parameter (nothing when they were not computed).
 fn identifiability(s: &mut String, result: &FitResult) {
@@ -536,15 +572,17 @@ fn identifiability(s: &mut String, result: &FitResult) {
     let _ = writeln!(s, "| parameter | estimate | 90 % interval | verdict |");
     let _ = writeln!(s, "|---|---|---|---|");
     let x = result.params.to_array();
+    let lo = result.config.bounds.lower.to_array();
+    let hi = result.config.bounds.upper.to_array();
     for (j, name) in PARAM_NAMES.iter().enumerate() {
-        let (Some([a, b]), Some(v)) = (ci.get(*name), verdict.get(*name)) else {
+        let (Some(&[a, b]), Some(&v)) = (ci.get(*name), verdict.get(*name)) else {
             continue;
         };
         let _ = writeln!(
             s,
             "| {name} | {:.4} | [{a:.4}, {b:.4}] | {} |",
             x[j],
-            v.name().replace('_', " ")
+            verdict_words(x[j], [a, b], lo[j], hi[j], v)
         );
     }
     let _ = writeln!(s);
@@ -553,6 +591,36 @@ fn identifiability(s: &mut String, result: &FitResult) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_profile_open_to_a_bound_is_never_worded_estimated() {
+        use crate::fit::identify::Identifiability::*;
+        // Italy to 2020-04-30: R_0 = 6.02 in [0, 6.49], interval [4.55, 6.49].
+        assert_eq!(
+            verdict_words(6.022, [4.551, 6.49], 0.0, 6.49, Estimated),
+            "at least 4.551: the data give no upper limit"
+        );
+        assert_eq!(
+            verdict_words(0.338, [0.0, 0.693], 0.0, 6.49, Estimated),
+            "at most 0.693: the data give no lower limit"
+        );
+        assert_eq!(
+            verdict_words(6.4899, [5.0, 6.49], 0.0, 6.49, Estimated),
+            "upper bound: the data do not determine it"
+        );
+        assert_eq!(
+            verdict_words(3.48, [3.48, 4.3], 3.48, 18.0, OnBound),
+            "lower bound: the data do not determine it"
+        );
+        assert_eq!(
+            verdict_words(2.0, [0.0, 5.0], 0.0, 5.0, Estimated),
+            "not identifiable: the data do not determine it"
+        );
+        assert_eq!(
+            verdict_words(0.14, [0.13, 0.145], 0.01, 0.15, Estimated),
+            "estimated"
+        );
+    }
 
     #[test]
     fn durations_read_in_milliseconds_below_a_second() {

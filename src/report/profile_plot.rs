@@ -6,8 +6,10 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
+use super::markdown::verdict_words;
 use crate::error::Error;
 use crate::fit::identify::Profiles;
+use crate::fit::FitResult;
 
 /// Size of the whole image: 4 x 2 panels.
 const SIZE: (u32, u32) = (1400, 700);
@@ -16,13 +18,26 @@ fn plot_err(e: impl std::fmt::Display) -> Error {
     Error::Report(format!("profile plot: {e}"))
 }
 
-/// Draws `profiles` into an RGB buffer of [`SIZE`].
-fn render(profiles: &Profiles, buf: &mut [u8]) -> Result<(), Error> {
+/// Draws `profiles` of the fit `result` into an RGB buffer of [`SIZE`].
+///
+/// Each panel is headed by the parameter's value and the verdict in
+/// report.md's words (a profile flat up to a bound reads as the limit it
+/// is, never "estimated"); the fitted value is a dark vertical line, a bound
+/// of the box inside the panel a grey one, the 90 % interval shaded, and the
+/// threshold the red line. Only the major grid is drawn: the minor one hid
+/// the curve.
+fn render(profiles: &Profiles, result: &FitResult, buf: &mut [u8]) -> Result<(), Error> {
     super::plot::register_fonts()?;
     let root = BitMapBackend::with_buffer(buf, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(plot_err)?;
     let panels = root.split_evenly((2, 4));
-    for (p, area) in profiles.params.iter().zip(panels.iter()) {
+    let value = result.params.to_array();
+    let lower = result.config.bounds.lower.to_array();
+    let upper = result.config.bounds.upper.to_array();
+    let mut drawn = 0;
+    for (j, (p, area)) in profiles.params.iter().zip(panels.iter()).enumerate() {
+        drawn += 1;
+        let (v, lo, hi) = (value[j], lower[j], upper[j]);
         let xs = p.points.iter().map(|q| q.0);
         let (mut x0, mut x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))
@@ -31,23 +46,56 @@ fn render(profiles: &Profiles, buf: &mut [u8]) -> Result<(), Error> {
             x0 -= 0.5;
             x1 += 0.5;
         }
+        // A little room either side, so a bound at the edge shows as a line.
+        let pad = 0.02 * (x1 - x0);
+        let (x0, x1) = (x0 - pad, x1 + pad);
+        let words = verdict_words(v, p.interval, lo, hi, p.status);
+        let determined = words == "estimated";
+        let (head, body) = area.split_vertically(46);
+        head.draw(&Text::new(
+            format!("{} = {}", p.name, short(v)),
+            (60, 6),
+            ("sans-serif", 17).into_font().color(&BLACK),
+        ))
+        .map_err(plot_err)?;
+        let verdict = if determined {
+            format!(
+                "estimated, 90 %: [{}, {}]",
+                short(p.interval[0]),
+                short(p.interval[1])
+            )
+        } else {
+            words
+        };
+        let colour = if determined {
+            RGBColor(60, 60, 60)
+        } else {
+            RGBColor(170, 60, 0)
+        };
+        head.draw(&Text::new(
+            verdict,
+            (60, 27),
+            ("sans-serif", 13).into_font().color(&colour),
+        ))
+        .map_err(plot_err)?;
         // Loss relative to the minimum, capped a little above the threshold
         // so the interval's part of the curve is readable.
         let rel = |l: f64| l / profiles.loss.max(f64::MIN_POSITIVE);
         let top = rel(profiles.threshold) * 1.5;
-        let mut chart = ChartBuilder::on(area)
-            .caption(
-                format!("{} ({})", p.name, p.status.name().replace('_', " ")),
-                ("sans-serif", 18),
-            )
-            .margin(8)
-            .x_label_area_size(28)
+        let mut chart = ChartBuilder::on(&body)
+            .margin_left(8)
+            .margin_right(12)
+            .margin_bottom(4)
+            .x_label_area_size(36)
             .y_label_area_size(48)
             .build_cartesian_2d(x0..x1, 0.9..top)
             .map_err(plot_err)?;
         chart
             .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(225, 225, 225))
             .y_desc("loss / minimum")
+            .x_desc(p.name)
             .x_labels(5)
             .y_labels(5)
             .draw()
@@ -59,11 +107,24 @@ fn render(profiles: &Profiles, buf: &mut [u8]) -> Result<(), Error> {
                 RGBColor(228, 236, 246).filled(),
             )))
             .map_err(plot_err)?;
+        for bound in [lo, hi] {
+            if (x0..=x1).contains(&bound) {
+                chart
+                    .draw_series(LineSeries::new(
+                        [(bound, 0.9), (bound, top)],
+                        RGBColor(120, 120, 120).stroke_width(3),
+                    ))
+                    .map_err(plot_err)?;
+            }
+        }
         chart
             .draw_series(LineSeries::new(
                 [(x0, rel(profiles.threshold)), (x1, rel(profiles.threshold))],
                 RED.stroke_width(1),
             ))
+            .map_err(plot_err)?;
+        chart
+            .draw_series(LineSeries::new([(v, 0.9), (v, top)], BLACK.stroke_width(1)))
             .map_err(plot_err)?;
         let pts: Vec<(f64, f64)> = p
             .points
@@ -77,13 +138,51 @@ fn render(profiles: &Profiles, buf: &mut [u8]) -> Result<(), Error> {
             .draw_series(pts.iter().map(|&q| Circle::new(q, 3, BLUE.filled())))
             .map_err(plot_err)?;
     }
+    // The eighth panel explains the marks.
+    if let Some(area) = panels.get(drawn) {
+        let lines = [
+            ("How to read the panels", BLACK, 16),
+            ("blue: the profile loss (minimised over the", BLUE, 13),
+            ("other parameters) over the fitted loss", BLUE, 13),
+            ("red: the 90 % threshold", RED, 13),
+            ("shaded: the 90 % interval", RGBColor(90, 110, 150), 13),
+            ("black: the fitted value", BLACK, 13),
+            (
+                "thick grey: a bound of the box",
+                RGBColor(120, 120, 120),
+                13,
+            ),
+        ];
+        for (i, (text, colour, size)) in lines.iter().enumerate() {
+            area.draw(&Text::new(
+                *text,
+                (24, 40 + 24 * i as i32),
+                ("sans-serif", *size).into_font().color(colour),
+            ))
+            .map_err(plot_err)?;
+        }
+    }
     root.present().map_err(plot_err)
 }
 
-/// Writes the profile plot of a fit to `path` atomically.
-pub fn write_profiles_png(path: &Path, profiles: &Profiles) -> Result<(), Error> {
+/// A value in at most 4 significant digits, for panel headings.
+fn short(v: f64) -> String {
+    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
+        format!("{v:.3e}")
+    } else {
+        let digits = (3 - v.abs().max(1e-300).log10().floor() as i32).clamp(0, 6) as usize;
+        format!("{v:.digits$}")
+    }
+}
+
+/// Writes the profile plot of the fit `result` to `path` atomically.
+pub fn write_profiles_png(
+    path: &Path,
+    profiles: &Profiles,
+    result: &FitResult,
+) -> Result<(), Error> {
     let mut buf = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
-    render(profiles, &mut buf)?;
+    render(profiles, result, &mut buf)?;
     let mut png = Vec::new();
     {
         let mut enc = ::png::Encoder::new(&mut png, SIZE.0, SIZE.1);

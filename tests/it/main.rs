@@ -42,3 +42,4 @@ mod report;
 mod report_plot;
 mod report_ux;
 mod run_config;
+mod scale;
