@@ -23,6 +23,7 @@ mod download;
 mod echo;
 mod fit;
 mod forecast;
+mod fuzz_loaders;
 mod model;
 mod negative_values;
 mod ode_models;
