@@ -82,7 +82,7 @@ pub enum DataError {
         path: PathBuf,
     },
     /// The header matches none of the known layouts.
-    #[error("{}: unknown layout (header: {header}); expected one of: {expected}", path.display())]
+    #[error("{}: unknown layout (header: {}); expected one of: {expected}", path.display(), crate::text::for_terminal(header))]
     UnknownLayout {
         /// The file involved.
         path: PathBuf,
@@ -100,7 +100,7 @@ pub enum DataError {
         column: String,
     },
     /// A field could not be parsed or holds an impossible value.
-    #[error("{}:{line}:{column}: field '{field}': {problem}", path.display())]
+    #[error("{}:{line}:{column}: field {}: {problem}", path.display(), crate::text::quoted(field))]
     Field {
         /// The file involved.
         path: PathBuf,
@@ -132,7 +132,7 @@ pub enum DataError {
     },
     /// A region's dates skip a day; series must be daily and consecutive
     /// (we never invent the missing days).
-    #[error("{}: region '{region}': no data for the days between {after} and {next} (daily, consecutive dates are required)", path.display())]
+    #[error("{}: region {}: no data for the days between {after} and {next} (daily, consecutive dates are required)", path.display(), crate::text::quoted(region))]
     DateGap {
         /// The file involved.
         path: PathBuf,
@@ -144,7 +144,7 @@ pub enum DataError {
         next: String,
     },
     /// Daily (incident) counts add up to a negative cumulative total.
-    #[error("{}:{line}: region '{region}': daily {field} add up to a negative total ({total}) on {date}", path.display())]
+    #[error("{}:{line}: region {}: daily {field} add up to a negative total ({total}) on {date}", path.display(), crate::text::quoted(region))]
     NegativeTotal {
         /// The file involved.
         path: PathBuf,
@@ -169,7 +169,7 @@ pub enum DataError {
         problem: String,
     },
     /// The same date appears twice for one region.
-    #[error("{}:{line}: duplicate date {date} for region '{region}'", path.display())]
+    #[error("{}:{line}: duplicate date {date} for region {}", path.display(), crate::text::quoted(region))]
     DuplicateDate {
         /// The file involved.
         path: PathBuf,
@@ -189,8 +189,19 @@ pub enum DataError {
         /// What went wrong.
         problem: String,
     },
+    /// A downloaded file arrived whole but the loader rejects it (its path
+    /// is the URL); nothing was replaced.
+    #[error("{source} (download refused; nothing was replaced)")]
+    Refused {
+        /// The loader's error.
+        source: Box<DataError>,
+    },
     /// No region of that name; `suggestions` holds the closest names.
-    #[error("unknown region '{name}'{}", did_you_mean(suggestions))]
+    #[error(
+        "unknown region {}{}",
+        crate::text::quoted(name),
+        did_you_mean(suggestions)
+    )]
     UnknownRegion {
         /// The name asked for.
         name: String,
@@ -211,13 +222,16 @@ pub enum DataError {
         level: String,
     },
     /// The region has no population (cruise ships, repatriation rows...).
-    #[error("region '{region}': no population known (give --population-value N or a lookup table with --population)")]
+    #[error("region {}: no population known (give --population-value N or a lookup table with --population)", crate::text::quoted(region))]
     NoPopulation {
         /// The region.
         region: String,
     },
     /// The population given cannot be used for this region.
-    #[error("region '{region}': population {population} {problem}")]
+    #[error(
+        "region {}: population {population} {problem}",
+        crate::text::quoted(region)
+    )]
     InvalidPopulation {
         /// The region.
         region: String,
@@ -227,7 +241,10 @@ pub enum DataError {
         problem: String,
     },
     /// The training window is too short to fit.
-    #[error("region '{region}': only {days} training days (at least {min} needed)")]
+    #[error(
+        "region {}: only {days} training days (at least {min} needed)",
+        crate::text::quoted(region)
+    )]
     TooFewDays {
         /// The region.
         region: String,
@@ -237,7 +254,10 @@ pub enum DataError {
         min: usize,
     },
     /// The region never reports a case in the data, or not before `--end`.
-    #[error("region '{region}': --end {end} is before the first confirmed case ({first})")]
+    #[error(
+        "region {}: --end {end} is before the first confirmed case ({first})",
+        crate::text::quoted(region)
+    )]
     EndBeforeFirstCase {
         /// The region.
         region: String,
@@ -259,11 +279,11 @@ fn several_hint(name: &str, level: &str) -> String {
 fn did_you_mean(suggestions: &[String]) -> String {
     match suggestions {
         [] => String::new(),
-        [one] => format!("; did you mean '{one}'?"),
+        [one] => format!("; did you mean {}?", crate::text::quoted(one)),
         many => format!(
             "; did you mean one of: {}?",
             many.iter()
-                .map(|s| format!("'{s}'"))
+                .map(|s| crate::text::quoted(s))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -364,7 +384,7 @@ pub enum FitError {
         source: SolveError,
     },
     /// The training data cannot be fitted (too few days, misaligned series).
-    #[error("{region}: {problem}")]
+    #[error("{}: {problem}", crate::text::for_terminal(region))]
     Data {
         /// The region's display name.
         region: String,

@@ -14,7 +14,9 @@ fn main() -> ExitCode {
     match seird_fit::cli::main_with_args(std::env::args_os()) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("seird-fit: {}", seird_fit::error::cause_chain(&err));
+            // Whatever an error echoes, it stays one line of plain text.
+            let line = seird_fit::text::escape(&seird_fit::error::cause_chain(&err));
+            eprintln!("seird-fit: {line}");
             ExitCode::from(2)
         }
     }

@@ -2,71 +2,64 @@
 //! shard's summary) are echoed in error lines, tables, progress lines and
 //! Markdown reports. This module owns making such text harmless there:
 //!
-//! * [`for_terminal`]: one line, no control characters (ANSI CSI and OSC
-//!   escape sequences removed whole, so they can neither clear the screen
-//!   nor retitle the window), at most [`MAX_ECHO_CHARS`] characters;
+//! * [`escape`]: control characters (newlines, CR, tabs, ESC, DEL, C1) and
+//!   the bidirectional-override characters shown as visible escapes
+//!   (`\n`, `\u{1b}`), so an ANSI or OSC escape sequence can neither clear
+//!   the screen nor retitle the window, a newline never splits a line, and
+//!   text never reads backwards;
+//! * [`for_terminal`]: the same, cut to at most [`MAX_ECHO_CHARS`]
+//!   characters (a 10 MB cell gives a short line);
 //! * [`quoted`]: the same inside single quotes, for error messages;
 //! * [`markdown_inline`]: text placed into Markdown as literal text (no
 //!   HTML, no links, no emphasis), for report.md.
 //!
 //! Hand-written: each is a few lines over `char`s, and no crate does exactly
-//! "strip terminal escape sequences and truncate" without pulling in a
+//! "escape terminal control characters and truncate" without pulling in a
 //! terminal library.
 
 /// Longest echo of an untrusted value; longer ones end in `...`.
 pub const MAX_ECHO_CHARS: usize = 80;
 
-/// `s` made safe to print on a terminal as part of one line: escape
-/// sequences (CSI `ESC [ ... final`, OSC `ESC ] ... BEL|ESC \`, and other
-/// `ESC x`) are dropped, other control characters (newlines, CR, tabs,
-/// DEL, C1) become `\u{..}`-style escapes, and the result is cut to
-/// [`MAX_ECHO_CHARS`] characters.
-pub fn for_terminal(s: &str) -> String {
-    let mut out = String::new();
-    let mut shown = 0usize;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if shown >= MAX_ECHO_CHARS {
+/// Whether `c` must not reach a terminal as it is: a control character, or
+/// a bidirectional embedding, override or isolate (U+202A..U+202E,
+/// U+2066..U+2069), which reorders what follows it.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// Pushes `s` escaped onto `out`, stopping after `limit` characters of `s`
+/// (then `...`).
+fn push_escaped(out: &mut String, s: &str, limit: usize) {
+    for (shown, c) in s.chars().enumerate() {
+        if shown >= limit {
             out.push_str("...");
             break;
         }
-        match c {
-            '\u{1b}' => match chars.next() {
-                // CSI: parameters and intermediates, then one final byte @..~.
-                Some('[') => {
-                    for d in chars.by_ref() {
-                        if ('@'..='~').contains(&d) {
-                            break;
-                        }
-                    }
-                }
-                // OSC (and DCS, PM, APC, SOS): up to BEL or ESC \.
-                Some(']' | 'P' | '^' | '_' | 'X') => {
-                    while let Some(d) = chars.next() {
-                        if d == '\u{7}' {
-                            break;
-                        }
-                        if d == '\u{1b}' {
-                            if chars.peek() == Some(&'\\') {
-                                chars.next();
-                            }
-                            break;
-                        }
-                    }
-                }
-                _ => {}
-            },
-            c if c.is_control() => {
-                let esc: String = c.escape_default().collect();
-                out.push_str(&esc);
-                shown += 1;
-            }
-            c => {
-                out.push(c);
-                shown += 1;
-            }
+        if needs_escape(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
         }
     }
+}
+
+/// `s` with every control or bidi-override character as a visible escape
+/// (`\n`, `\r`, `\t`, `\u{1b}`...), whole: for machine-readable output
+/// (the `regions --csv` table) and the final error line, which must stay one
+/// line but need not be short.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_escaped(&mut out, s, usize::MAX);
+    out
+}
+
+/// `s` made safe to print on a terminal as part of one line: [`escape`]d
+/// and cut to [`MAX_ECHO_CHARS`] characters (then `...`).
+pub fn for_terminal(s: &str) -> String {
+    let mut out = String::new();
+    push_escaped(&mut out, s, MAX_ECHO_CHARS);
     out
 }
 
@@ -214,14 +207,21 @@ mod tests {
     #[test]
     fn terminal_text_has_no_escapes_no_newlines_and_a_bounded_length() {
         assert_eq!(for_terminal("Italy"), "Italy");
-        assert_eq!(for_terminal("a\u{1b}[2Jb"), "ab");
-        assert_eq!(for_terminal("a\u{1b}]0;pwned\u{7}b"), "ab");
-        assert_eq!(for_terminal("a\u{1b}]0;pwned\u{1b}\\b"), "ab");
+        assert_eq!(for_terminal("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(
+            for_terminal("a\u{1b}]0;pwned\u{7}b"),
+            "a\\u{1b}]0;pwned\\u{7}b"
+        );
         assert_eq!(for_terminal("two\nlines\r"), "two\\nlines\\r");
+        assert_eq!(for_terminal("abc\u{202e}fed"), "abc\\u{202e}fed");
         let long = "x".repeat(10_000_000);
         assert_eq!(for_terminal(&long).len(), MAX_ECHO_CHARS + 3);
+        assert_eq!(escape(&long).len(), long.len());
         assert_eq!(quoted("日本"), "'日本'");
         assert!(!for_terminal("\u{9b}31m").contains('\u{9b}'));
+        for s in [for_terminal("\u{1b}\n\r\t\u{7f}\u{85}"), escape("\u{1b}\n")] {
+            assert!(!s.chars().any(needs_escape), "{s}");
+        }
     }
 
     #[test]

@@ -321,6 +321,7 @@ pub fn run(args: &BacktestArgs) -> Result<ExitCode, Error> {
                         }
                         Err(e) => format!("FAILED: {e}"),
                     };
+                    let region = crate::text::for_terminal(&region.to_string());
                     eprintln!("[{k}/{n_jobs}] {region}: {what}");
                 }
                 part

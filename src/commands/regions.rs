@@ -156,7 +156,13 @@ pub fn run(args: &RegionsArgs) -> Result<ExitCode, Error> {
     } else if args.csv {
         let mut w = csv::Writer::from_writer(&mut out);
         for r in &rows {
-            w.serialize(r)
+            // Names from the data, with control characters made visible.
+            let mut r = r.clone();
+            r.region = crate::text::escape(&r.region);
+            r.country = crate::text::escape(&r.country);
+            r.province = r.province.as_deref().map(crate::text::escape);
+            r.county = r.county.as_deref().map(crate::text::escape);
+            w.serialize(&r)
                 .map_err(|e| Error::Report(format!("CSV: {e}")))?;
         }
         w.flush().map_err(|e| Error::Report(format!("CSV: {e}")))?;
@@ -189,9 +195,14 @@ fn write_table(
     policy: DeclinePolicy,
 ) {
     use std::fmt::Write as _;
-    let width = rows
+    // Names from the data: escaped and cut short for the terminal.
+    let names: Vec<String> = rows
         .iter()
-        .map(|r| r.region.chars().count())
+        .map(|r| crate::text::for_terminal(&r.region))
+        .collect();
+    let width = names
+        .iter()
+        .map(|n| n.chars().count())
         .max()
         .unwrap_or(6)
         .max(6);
@@ -201,7 +212,7 @@ fn write_table(
         "{:<width$}  {:>12}  {:<10}  {:>5}  {:>11}  eligible",
         "region", "population", "first case", "days", "corrections"
     );
-    for r in rows {
+    for (r, name) in rows.iter().zip(&names) {
         let pop = r
             .population
             .map(|p| format!("{p:.0}"))
@@ -218,7 +229,7 @@ fn write_table(
         let _ = writeln!(
             s,
             "{:<width$}  {:>12}  {:<10}  {:>5}  {:>11}  {}",
-            r.region, pop, first, r.days, r.corrections, eligible
+            name, pop, first, r.days, r.corrections, eligible
         );
     }
     let eligible = rows.iter().filter(|r| r.eligible).count();

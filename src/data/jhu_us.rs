@@ -161,7 +161,8 @@ fn lacking(key: &RegionKey, lacks: &Path, has: &Path) -> DataError {
     DataError::Inconsistent {
         path: lacks.to_path_buf(),
         problem: format!(
-            "no row for region '{key}', which {} has (the confirmed and deaths files must list the same regions)",
+            "no row for region {}, which {} has (the confirmed and deaths files must list the same regions)",
+                crate::text::quoted(&key.to_string()),
             has.display()
         ),
     }
@@ -198,12 +199,7 @@ fn cumulate(
 fn read_one(r: impl Read, path: &Path, incident: bool) -> Result<Sheet, DataError> {
     let mut rdr = table::reader(r);
     let header = table::header(&mut rdr, path)?;
-    let raw: Vec<String> = rdr
-        .headers()
-        .map_err(|e| table::csv_error(path, e))?
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let raw = table::raw_header(&mut rdr, path)?;
     let county = table::column(&header, "Admin2", path)?;
     let province = table::column(&header, "Province_State", path)?;
     let country = table::column(&header, "Country_Region", path)?;
@@ -238,12 +234,12 @@ fn read_one(r: impl Read, path: &Path, incident: bool) -> Result<Sheet, DataErro
     let mut rec = csv::StringRecord::new();
     while rdr
         .read_record(&mut rec)
-        .map_err(|e| table::csv_error(path, e))?
+        .map_err(|e| table::csv_error(&rdr, path, e))?
     {
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let line = table::line(&rdr, &rec);
         let c = rec.get(country).unwrap_or("").trim();
         if c.is_empty() {
-            return Err(Cell::of(path, &rec, country, "Country_Region")
+            return Err(Cell::of(path, line, &rec, country, "Country_Region")
                 .error("empty (a country is required)".into()));
         }
         let key = RegionKey {
@@ -254,15 +250,18 @@ fn read_one(r: impl Read, path: &Path, incident: bool) -> Result<Sheet, DataErro
         if let Some(first) = seen.insert(key.clone(), line) {
             return Err(DataError::Inconsistent {
                 path: path.to_path_buf(),
-                problem: format!("line {line}: region '{key}' again (first on line {first})"),
+                problem: format!(
+                    "line {line}: region {} again (first on line {first})",
+                    crate::text::quoted(&key.to_string())
+                ),
             });
         }
         let mut counts = Vec::with_capacity(days.len());
         for &(i, _) in &days {
-            counts.push(Cell::of(path, &rec, i, &raw[i]).required_count(incident)?);
+            counts.push(Cell::of(path, line, &rec, i, &raw[i]).required_count(incident)?);
         }
         if let (Some(col), Some(pops)) = (population, sheet.populations.as_mut()) {
-            let p = Cell::of(path, &rec, col, "Population")
+            let p = Cell::of(path, line, &rec, col, "Population")
                 .count(false)?
                 .unwrap_or(0.0);
             pops.push(p);

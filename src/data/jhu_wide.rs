@@ -97,7 +97,8 @@ pub fn read(
         return Err(DataError::Inconsistent {
             path: lacks.to_path_buf(),
             problem: format!(
-                "no row for region '{k}', which {} has (the confirmed and deaths files must list the same regions)",
+                "no row for region {}, which {} has (the confirmed and deaths files must list the same regions)",
+                crate::text::quoted(&k.to_string()),
                 has.display()
             ),
         });
@@ -124,12 +125,7 @@ fn read_one(
 ) -> Result<(BTreeSet<RegionKey>, Vec<chrono::NaiveDate>), DataError> {
     let mut rdr = table::reader(r);
     let header = table::header(&mut rdr, path)?;
-    let raw: Vec<String> = rdr
-        .headers()
-        .map_err(|e| table::csv_error(path, e))?
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let raw = table::raw_header(&mut rdr, path)?;
     let province = table::column(&header, "Province/State", path)?;
     let country = table::column(&header, "Country/Region", path)?;
     let dates = table::date_columns(&header, &raw, &NON_DATE, path)?;
@@ -137,11 +133,12 @@ fn read_one(
     let mut rec = csv::StringRecord::new();
     while rdr
         .read_record(&mut rec)
-        .map_err(|e| table::csv_error(path, e))?
+        .map_err(|e| table::csv_error(&rdr, path, e))?
     {
+        let line = table::line(&rdr, &rec);
         let c = rec.get(country).unwrap_or("").trim();
         if c.is_empty() {
-            return Err(Cell::of(path, &rec, country, "Country/Region")
+            return Err(Cell::of(path, line, &rec, country, "Country/Region")
                 .error("empty (a country is required)".into()));
         }
         let key = RegionKey {
@@ -150,7 +147,7 @@ fn read_one(
             county: None,
         };
         for &(i, day) in &dates {
-            let cell = Cell::of(path, &rec, i, &raw[i]);
+            let cell = Cell::of(path, line, &rec, i, &raw[i]);
             let v = Some(cell.required_count(incident)?);
             let (cases, deaths) = match which {
                 Series::Confirmed => (v, None),

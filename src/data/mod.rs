@@ -447,17 +447,11 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
     let raw_header = {
         let mut rdr = table::reader(open(&file)?);
         table::header(&mut rdr, &file)?;
-        rdr.headers()
-            .map_err(|e| table::csv_error(&file, e))?
-            .iter()
-            .map(str::to_string)
-            .collect::<Vec<_>>()
+        table::raw_header(&mut rdr, &file)?
     };
     let layout = Layout::detect(&raw_header).ok_or_else(|| {
-        let mut header = raw_header.join(",");
-        if header.chars().count() > 120 {
-            header = header.chars().take(117).collect::<String>() + "...";
-        }
+        // Shown quoted and cut short by the error's Display.
+        let header = raw_header.join(",");
         DataError::UnknownLayout {
             path: file.clone(),
             header,

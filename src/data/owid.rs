@@ -46,22 +46,23 @@ pub fn read(r: impl Read, path: &Path, incident: bool) -> Result<Vec<RegionSerie
     let mut rows = 0usize;
     while rdr
         .read_record(&mut rec)
-        .map_err(|e| table::csv_error(path, e))?
+        .map_err(|e| table::csv_error(&rdr, path, e))?
     {
+        let line = table::line(&rdr, &rec);
         rows += 1;
         let loc = rec.get(location).unwrap_or("").trim();
         if loc.is_empty() {
-            return Err(Cell::of(path, &rec, location, "location")
+            return Err(Cell::of(path, line, &rec, location, "location")
                 .error("empty (a location is required)".into()));
         }
         if key.country != loc {
             key = RegionKey::country(loc);
         }
-        let day = Cell::of(path, &rec, date, "date");
-        let c = Cell::of(path, &rec, cases, cases_name).count(incident)?;
-        let d = Cell::of(path, &rec, deaths, deaths_name).count(incident)?;
+        let day = Cell::of(path, line, &rec, date, "date");
+        let c = Cell::of(path, line, &rec, cases, cases_name).count(incident)?;
+        let d = Cell::of(path, line, &rec, deaths, deaths_name).count(incident)?;
         out.insert(path, day.line, &key, day.date()?, c, d)?;
-        if let Some(p) = Cell::of(path, &rec, population, "population").count(false)? {
+        if let Some(p) = Cell::of(path, line, &rec, population, "population").count(false)? {
             if p > 0.0 {
                 out.set_population(&key, p);
             }

@@ -62,9 +62,10 @@ pub fn read(r: impl Read, path: &Path) -> Result<Populations, DataError> {
     let mut rec = csv::StringRecord::new();
     while rdr
         .read_record(&mut rec)
-        .map_err(|e| table::csv_error(path, e))?
+        .map_err(|e| table::csv_error(&rdr, path, e))?
     {
-        let Some(p) = Cell::of(path, &rec, population, "Population").count(false)? else {
+        let line = table::line(&rdr, &rec);
+        let Some(p) = Cell::of(path, line, &rec, population, "Population").count(false)? else {
             continue;
         };
         if p <= 0.0 {

@@ -35,7 +35,16 @@
 //! (`max_j |min(-h_j, mu_j)|`). The run ends with `SolverConverged` when
 //! stationarity `<= tol` and the other two `<= feas_tol`, or with
 //! `SolverExit(`[`MSG_INFEASIBLE`]`)` when the penalty has grown past
-//! `1e20` (the constraints are probably inconsistent).
+//! `1e20` (the constraints are probably inconsistent), or with
+//! `SolverExit(`[`MSG_STALLED`]`)` when [`STALL_LIMIT`] outer iterations in
+//! a row did not lower the KKT score `max(stationarity / tol, feasibility /
+//! feas_tol, complementarity / feas_tol)` by 10 %: then the best point seen
+//! and its multipliers are returned. Without that safeguard a run whose
+//! inner solver can no longer move (HS 100 typed as expressions, whose
+//! gradients differ from the hand-written ones by rounding, stalled at
+//! stationarity 5e-6) went on updating the multipliers with the
+//! penalty's huge `rho h` at rounding-level `h` until they collapsed to 0,
+//! and ended 10 000 iterations later at stationarity 100.
 //!
 //! Every call of the objective and the constraints made by the inner
 //! solver is added to the outer problem's `cost_count` and
@@ -67,6 +76,14 @@ pub type AugLagState = IterState<Vec<f64>, Vec<f64>, (), (), (), f64>;
 /// Message (and `SolverExit` reason) when the penalty outgrew `1e20`.
 pub const MSG_INFEASIBLE: &str =
     "penalty parameter exceeded 1e20: the constraints may be infeasible";
+
+/// Message (and `SolverExit` reason) when the KKT residuals stopped
+/// decreasing; the best point seen is returned.
+pub const MSG_STALLED: &str =
+    "STALLED: the KKT residuals stopped decreasing (the best point seen is returned)";
+
+/// Outer iterations without a 10 % lower KKT score that end the run.
+pub const STALL_LIMIT: u32 = 10;
 
 const NAME: &str = "augmented Lagrangian";
 const MULT_MAX: f64 = 1e20;
@@ -125,6 +142,19 @@ pub struct AugLag {
     prev_measure: f64,
     kkt: Kkt,
     inner_iters: u64,
+    best: Option<Best>,
+    stall: u32,
+}
+
+/// The point with the lowest KKT score so far, with its multipliers.
+#[derive(Debug, Clone)]
+struct Best {
+    x: Vec<f64>,
+    f: f64,
+    lam: Vec<f64>,
+    mu: Vec<f64>,
+    kkt: Kkt,
+    score: f64,
 }
 
 impl AugLag {
@@ -143,6 +173,8 @@ impl AugLag {
             prev_measure: f64::INFINITY,
             kkt: Kkt::default(),
             inner_iters: 0,
+            best: None,
+            stall: 0,
         }
     }
 
@@ -382,6 +414,8 @@ where
         self.mu = vec![0.0; o.n_ineq()];
         self.inner_iters = 0;
         self.prev_measure = f64::INFINITY;
+        self.best = None;
+        self.stall = 0;
         let f = o.cost(&x)?;
         let c = eval_constraints(o, &x, true)?;
         if !f.is_finite() {
@@ -478,6 +512,37 @@ where
         bump(problem, "constraint_count", costs + grads + 1);
         bump(problem, "jacobian_count", grads + 1);
         let kv = self.record(inner_iters);
+        let score = (self.kkt.stationarity / self.tol)
+            .max(self.kkt.feasibility / self.feas_tol)
+            .max(self.kkt.complementarity / self.feas_tol);
+        let best_score = self.best.as_ref().map_or(f64::INFINITY, |b| b.score);
+        if score < 0.9 * best_score {
+            self.stall = 0;
+        } else {
+            self.stall += 1;
+        }
+        if score < best_score {
+            self.best = Some(Best {
+                x: xn.clone(),
+                f,
+                lam: self.lam.clone(),
+                mu: self.mu.clone(),
+                kkt: self.kkt,
+                score,
+            });
+        }
+        if self.stall >= STALL_LIMIT {
+            if let Some(b) = self.best.clone() {
+                self.lam = b.lam;
+                self.mu = b.mu;
+                self.kkt = b.kkt;
+                let state = state.param(b.x).cost(b.f);
+                return Ok((
+                    state.terminate_with(TerminationReason::SolverExit(MSG_STALLED.into())),
+                    Some(kv),
+                ));
+            }
+        }
         let state = state.param(xn).cost(f);
         let done = self.kkt.stationarity <= self.tol
             && self.kkt.feasibility <= self.feas_tol

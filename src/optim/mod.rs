@@ -10,6 +10,11 @@
 //! * [`first_order`] holds gradient descent (fixed or Armijo step),
 //!   momentum, Nesterov, AdaGrad, AdaDelta, RMSprop and Adam, [`sgd`] the
 //!   stochastic methods over a [`SumOfLosses`], [`newton`] Newton's method,
+//! * [`auglag`] is the augmented Lagrangian method for general smooth
+//!   constraints (on L-BFGS-B), and [`expr`] the small expression language
+//!   in which a user types an objective and its constraints,
+//! * [`run`] runs any of them by name on a test problem and records the
+//!   iterates (the engine of `seird-fit optimize`),
 //! * [`problems`] ships test problems with known minima, and [`numerics`]
 //!   the stable log-sum-exp family and a condition-number estimate.
 //!
@@ -19,6 +24,7 @@
 
 pub mod auglag;
 pub mod bounds;
+pub mod expr;
 pub mod finite_diff;
 pub mod first_order;
 pub mod lbfgsb;
@@ -27,6 +33,7 @@ pub mod line_search;
 pub mod newton;
 pub mod numerics;
 pub mod problems;
+pub mod run;
 pub mod second_order;
 pub mod sgd;
 pub mod stopping;
@@ -143,6 +150,33 @@ pub enum OptimError {
         rows: usize,
         /// The first row of the wrong length, and its length.
         bad_row: Option<(usize, usize)>,
+    },
+    /// No solver has this name.
+    #[error("unknown solver '{name}'; known solvers: {known}")]
+    UnknownSolver {
+        /// The name asked for.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
+    /// A stochastic solver was asked to run on a loss that is not a sum
+    /// over samples.
+    #[error(
+        "--solver {solver}: '{problem}' is not a sum over samples (use least-squares or logistic)"
+    )]
+    NotASum {
+        /// The solver's name.
+        solver: String,
+        /// The problem's name.
+        problem: String,
+    },
+    /// A run failed for a reason the objective gave (argmin's error).
+    #[error("{what}: {message}")]
+    Run {
+        /// Problem and solver.
+        what: String,
+        /// The error's text.
+        message: String,
     },
     /// The solver was run without a start point.
     #[error("{solver}: no start point given (use Executor::configure(|s| s.param(x0)))")]

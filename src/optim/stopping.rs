@@ -20,7 +20,7 @@
 //!
 //! **Divergence.** A run whose cost grows by orders of magnitude over the
 //! best it has seen, or whose steps grow geometrically while the cost
-//! rises, is not going to converge: it ends with
+//! rises above its start value, is not going to converge: it ends with
 //! `SolverExit(`[`MSG_DIVERGED`]`)` long before the numbers overflow, and
 //! the remedy is a smaller learning rate.
 
@@ -40,8 +40,8 @@ pub const MSG_NONFINITE: &str = "non-finite cost or gradient (step too large?)";
 /// Adam on a curved valley, and reached within a few tens of iterations
 /// by any geometric blow-up.
 pub const DIVERGE_FACTOR: f64 = 1e4;
-/// Consecutive iterations with a growing step and a rising cost that count
-/// as divergence.
+/// Consecutive iterations with a growing step and a rising cost above the
+/// start's that count as divergence.
 pub const DIVERGE_STREAK: u32 = 20;
 
 /// One stopping rule (see the module docs for the formulas).
@@ -194,7 +194,12 @@ impl DivergenceWatch {
     pub fn diverged(&mut self, f: f64, step: f64) -> bool {
         let scale = 1f64.max(self.best.abs()).max(self.f0 - self.best);
         let blown = f - self.best > DIVERGE_FACTOR * scale;
-        if f > self.prev_f && step > self.prev_step && self.prev_step > 0.0 {
+        // The streak counts only above the start's cost: near a minimum,
+        // RMSprop and Adam take steps of about lr whatever the gradient, so
+        // their cost rises and their steps grow for a while as they jitter
+        // around it (RMSprop on Himmelblau at f ~ 1e-6), which is not
+        // divergence.
+        if f > self.prev_f && f > self.f0 && step > self.prev_step && self.prev_step > 0.0 {
             self.streak += 1;
         } else {
             self.streak = 0;

@@ -453,10 +453,11 @@ pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -
 /// parameter table and the forecast headline.
 pub fn summary_text(result: &FitResult, forecast: &Forecast) -> String {
     let mut s = String::new();
-    let name = match &result.region.province {
+    // A name from the data, for the terminal.
+    let name = crate::text::for_terminal(&match &result.region.province {
         Some(p) => format!("{}/{}", result.region.country, p),
         None => result.region.country.clone(),
-    };
+    });
     let o = &result.optimizer;
     let _ = writeln!(
         s,

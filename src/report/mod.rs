@@ -20,11 +20,14 @@
 //!
 //! For many regions, [`summary`] writes `summary.csv` and `summary.json`, and
 //! [`index`] builds the batch's self-contained `index.html`.
+//!
+//! [`optim_plot`] draws the plots of `seird-fit optimize`.
 
 pub mod backtest;
 pub mod html;
 pub mod index;
 pub mod markdown;
+pub mod optim_plot;
 pub mod plot;
 pub mod profile_plot;
 pub mod provenance;

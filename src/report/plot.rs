@@ -160,7 +160,7 @@ fn with_pixel_buffer<T>(size: (u32, u32), f: impl FnOnce(&mut [u8]) -> T) -> T {
 /// took 1.9 ms per plot for 143 KB; Sub takes 0.8 ms for 218 KB, Paeth
 /// 1.1 ms for 150 KB, Up 0.9 ms for 278 KB. Without a filter fdeflate, which
 /// relies on the zero runs filtering makes, gives 2.5 MB.
-fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>, Error> {
+pub(crate) fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>, Error> {
     let png_err = |e: png::EncodingError| Error::Report(format!("PNG encoding: {e}"));
     let mut out = Vec::with_capacity(rgb.len() / 8);
     let mut encoder = png::Encoder::new(&mut out, w, h);

@@ -264,8 +264,10 @@ const JHU_FILES: [&str; 3] = [
 fn dir_contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
+        .map(|e| e.unwrap())
+        // The download's lock file stays, like batch's.
+        .filter(|e| e.file_name() != ".seird-fit.lock")
         .map(|e| {
-            let e = e.unwrap();
             (
                 e.file_name().to_string_lossy().into_owned(),
                 std::fs::read(e.path()).unwrap(),

@@ -223,3 +223,94 @@ fn first_order_runs_print_no_newton_hessian_warning() {
         );
     }
 }
+
+/// The example lines of `optimize --help`, as printed.
+fn help_examples(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| !l.starts_with("Examples:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn every_example_of_optimize_help_runs_and_none_is_wrapped() {
+    let dir = tempfile::tempdir().unwrap();
+    // The examples read the demo data in data/, as from the repository.
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    for f in ["train.csv", "UID_ISO_FIPS_LookUp_Table.csv"] {
+        std::fs::copy(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("data")
+                .join(f),
+            data.join(f),
+        )
+        .unwrap();
+    }
+    // A narrow terminal must not break a command over two lines.
+    let out = crate::bin::command(dir.path())
+        .args(["optimize", "--help"])
+        .env("COLUMNS", "60")
+        .output()
+        .unwrap();
+    let examples = help_examples(&String::from_utf8_lossy(&out.stdout));
+    let expected: Vec<&str> = seird_fit::commands::optimize::EXAMPLES.lines().collect();
+    assert_eq!(examples, expected);
+    assert!(examples.len() >= 8);
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_seird-fit"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for ex in &examples {
+        // Through the shell, so the quoted expressions are one argument each.
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(ex)
+            .current_dir(dir.path())
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{ex}: {err}");
+        assert!(!err.contains("error"), "{ex}: {err}");
+        assert!(!out.stdout.is_empty(), "{ex}");
+    }
+    assert!(dir.path().join("reports/optimize/path.png").exists());
+    assert!(dir.path().join("reports/optimize/compare.png").exists());
+}
+
+#[test]
+fn seird_without_country_says_on_stderr_that_it_uses_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = seird_fit(
+        dir.path(),
+        &[
+            "optimize",
+            "--problem",
+            "seird",
+            "--max-iters",
+            "3",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("built-in noise-free demo"), "{err}");
+    assert!(err.contains("not on --data"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["problem"], "seird");
+    // --data without --country is refused, not silently replaced by the demo.
+    let (code, _, err) = seird_fit(
+        dir.path(),
+        &["optimize", "--problem", "seird", "--data", "elsewhere/"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("--data needs --country"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}

@@ -6,6 +6,7 @@
 
 use argmin::core::{CostFunction, Error, Gradient};
 
+use crate::optim::expr::{Expr, ParseError};
 use crate::optim::{Bounds, Constraints, OptimError};
 
 /// A scalar function of `x`.
@@ -96,6 +97,77 @@ impl Constraints for Nlp {
     }
     fn inequality_jacobian(&self, x: &[f64]) -> Result<Vec<Vec<f64>>, Error> {
         Ok(self.ineq.iter().map(|c| (c.gradient)(x)).collect())
+    }
+}
+
+/// Which expression of a typed-in problem an [`ExprError`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExprRole {
+    /// The objective.
+    Objective,
+    /// The equality constraint of this 0-based index.
+    Eq(usize),
+    /// The inequality constraint of this 0-based index.
+    Ineq(usize),
+}
+
+/// A typed-in expression that did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error}")]
+pub struct ExprError {
+    /// Which expression.
+    pub role: ExprRole,
+    /// Where and why.
+    pub error: ParseError,
+}
+
+impl Nlp {
+    /// A problem typed in the [`expr`](crate::optim::expr) syntax: the
+    /// objective, equality constraints `g(x) = 0` and inequality constraints
+    /// `h(x) <= 0`, with exact gradients. The dimension is one more than the
+    /// largest variable index any expression uses, or `dim` when that is
+    /// larger; the start is the origin, the box unbounded (callers override
+    /// both), and the optimum is unknown (`x_star` empty, `f_star` NaN).
+    pub fn from_expressions(
+        objective: &str,
+        eq: &[String],
+        ineq: &[String],
+        dim: Option<usize>,
+    ) -> Result<Nlp, ExprError> {
+        let parse = |s: &str, role| Expr::parse(s).map_err(|error| ExprError { role, error });
+        let f = parse(objective, ExprRole::Objective)?;
+        let eq = eq
+            .iter()
+            .enumerate()
+            .map(|(i, s)| parse(s, ExprRole::Eq(i)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let ineq = ineq
+            .iter()
+            .enumerate()
+            .map(|(i, s)| parse(s, ExprRole::Ineq(i)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let n = eq
+            .iter()
+            .chain(&ineq)
+            .map(Expr::n_vars)
+            .fold(f.n_vars(), usize::max)
+            .max(dim.unwrap_or(0));
+        let constraint = |e: Expr| {
+            let g = e.clone();
+            Constraint::new(move |x| e.value(x), move |x| g.gradient(x))
+        };
+        let g = f.clone();
+        Ok(Nlp {
+            name: "expression",
+            x0: vec![0.0; n],
+            bounds: Bounds::unbounded(n),
+            f: Box::new(move |x| f.value(x)),
+            grad: Box::new(move |x| g.gradient(x)),
+            eq: eq.into_iter().map(constraint).collect(),
+            ineq: ineq.into_iter().map(constraint).collect(),
+            x_star: Vec::new(),
+            f_star: f64::NAN,
+        })
     }
 }
 
