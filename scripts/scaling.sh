@@ -3,13 +3,16 @@
 # (/usr/bin/time -v) of `seird-fit batch` for the JHU US counties (about
 # 100, 1,000 and all 3,340 rows, via --shard 1/33, 1/3 and everything) with
 # 1 and 2 jobs, and the global JHU batch, each repeated REPEAT times
-# (median quoted). Usage: scripts/scaling.sh [OUT_ROOT] > table.md
+# (median quoted). Usage: scripts/scaling.sh [OUT_ROOT] > table.md;
+# ONLY=REGEX runs only the rows whose label matches (e.g. on a loaded
+# machine: REPEAT=1 ONLY='shard|all, --jobs 2$' scripts/scaling.sh).
 # (build first: cargo build --release). The machine may be shared: compare
 # CPU seconds, and quote wall medians as what they are.
 set -euo pipefail
 BIN=${BIN:-target/release/seird-fit}
 ROOT=${1:-/tmp/seird-scaling}
 REPEAT=${REPEAT:-3}
+ONLY=${ONLY:-}
 DATA=${DATA:-../shared/data}
 mkdir -p "$ROOT"
 
@@ -17,6 +20,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 measure() { # label, then batch args
   local label=$1; shift
+  if [ -n "$ONLY" ] && ! grep -qE -- "$ONLY" <<< "$label"; then return; fi
   local walls=() cpus=() rss=() regions=""
   for _ in $(seq "$REPEAT"); do
     rm -rf "$ROOT/out"

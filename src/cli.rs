@@ -66,7 +66,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    use clap::FromArgMatches as _;
+    let cli = match command()
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         // --help and --version print as clap renders them; a usage error
         // is one line `seird-fit: ...`, like every other error.
@@ -85,6 +89,24 @@ where
     run(cli)
 }
 
+/// The command line's definition, with every option taking a negative
+/// number as its value: `--forecast-days -5` then reaches the flag's own
+/// check and is refused naming the flag, instead of clap's misleading
+/// "unexpected argument '-5' found".
+fn command() -> clap::Command {
+    fn negatives(cmd: clap::Command) -> clap::Command {
+        cmd.mut_args(|a| {
+            if !a.is_positional() && a.get_action().takes_values() {
+                a.allow_negative_numbers(true)
+            } else {
+                a
+            }
+        })
+        .mut_subcommands(negatives)
+    }
+    negatives(<Cli as clap::CommandFactory>::command())
+}
+
 /// Clap's multi-line usage error as one line: the message and its details
 /// (possible values, the missing flags), without the `Usage:` block and the
 /// `--help` hint, and without clap's `error: ` prefix.
@@ -97,6 +119,18 @@ fn one_line_usage_error(rendered: &str) -> String {
         .collect();
     let line = parts.join(" ");
     let line = line.strip_prefix("error: ").unwrap_or(&line);
+    // A negative number for a count: say so rather than echo the integer
+    // parser's "invalid digit found in string".
+    let negative =
+        line.starts_with("invalid value '-") && line.ends_with(": invalid digit found in string");
+    let line = if negative {
+        line.replace(
+            ": invalid digit found in string",
+            ": must be a whole number, not negative",
+        )
+    } else {
+        line.to_string()
+    };
     // The line echoes what the user typed: no control characters (ANSI or
     // OSC sequences), and a bounded length.
     let clean: String = line

@@ -59,6 +59,9 @@ pub struct Job {
     pub population: Option<f64>,
     /// Training days, when the window could be cut.
     pub days: Option<usize>,
+    /// The region's FIPS code, when the data has one (reported for failed
+    /// and skipped regions too; set by the caller after [`make_jobs`]).
+    pub fips: Option<String>,
 }
 
 /// What the caller knows about a region before fitting it.
@@ -153,6 +156,7 @@ fn jobs_named(named: impl Iterator<Item = (RegionSpec, String)>, out: &Path) -> 
             cost: r.days.unwrap_or(0),
             population: r.population,
             days: r.days,
+            fips: None,
             key: r.key,
         })
         .collect();
@@ -369,20 +373,26 @@ impl RegionRecord {
     pub fn summary_row(&self) -> SummaryRow {
         match &self.outcome {
             Outcome::Fitted(r) | Outcome::Reused(r) => SummaryRow::fitted(r, &self.job.slug),
-            Outcome::Failed(e) => SummaryRow::failed(
-                &self.job.key,
-                self.job.population,
-                self.job.days,
-                e,
-                &self.job.slug,
-            ),
-            Outcome::Skipped(e) => SummaryRow::skipped(
-                &self.job.key,
-                self.job.population,
-                self.job.days,
-                e,
-                &self.job.slug,
-            ),
+            Outcome::Failed(e) => SummaryRow {
+                fips: self.job.fips.clone(),
+                ..SummaryRow::failed(
+                    &self.job.key,
+                    self.job.population,
+                    self.job.days,
+                    e,
+                    &self.job.slug,
+                )
+            },
+            Outcome::Skipped(e) => SummaryRow {
+                fips: self.job.fips.clone(),
+                ..SummaryRow::skipped(
+                    &self.job.key,
+                    self.job.population,
+                    self.job.days,
+                    e,
+                    &self.job.slug,
+                )
+            },
         }
     }
 }
@@ -780,7 +790,7 @@ pub struct Inputs {
     pub population_value: Option<f64>,
     /// `--incident`.
     pub incident: bool,
-    /// `--aggregate` (absent in manifests of older runs).
+    /// `--aggregate` (absent in manifests of older runs and of runs without it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregate: Option<crate::data::Aggregate>,
     /// [`fingerprint`] of the loaded data: changes whenever the content of

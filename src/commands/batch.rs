@@ -181,6 +181,9 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
     if let Some(shard) = shard {
         jobs = shard.select(jobs).map_err(Error::Usage)?;
     }
+    for job in &mut jobs {
+        job.fips = dataset.regions[job.index].fips.clone();
+    }
 
     // One writer per --out; under the lock, what killed runs left is ours
     // to remove.

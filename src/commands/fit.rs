@@ -134,8 +134,10 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
         println!("{}", json.trim_end());
     } else if !args.quiet {
         println!("{}", report::summary_text(&result, &forecast));
+        // Every file written, profiles.png too when asked for.
+        let profiles_png = if args.profiles { ",profiles.png" } else { "" };
         println!(
-            "Wrote {}/{{fit.json,forecast.csv,forecast_quantiles.csv,forecast_hub.csv,forecast.png,report.md,report.html,thumb.svg}}",
+            "Wrote {}/{{fit.json,forecast.csv,forecast_quantiles.csv,forecast_hub.csv,forecast.png,report.md,report.html,thumb.svg{profiles_png}}}",
             dir.display()
         );
     }

@@ -365,6 +365,8 @@ fn colour_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, vmax: f64) -> R
         .disable_y_mesh()
         .disable_x_axis()
         .y_labels(BANDS + 1)
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
         .y_desc("f - f*")
         .y_label_formatter(&|v| format!("{:.1e}", v.exp_m1()))
         .draw()

@@ -8,8 +8,10 @@
 //!   cumulative and daily new cases and deaths (log scale, zeros on a row of
 //!   their own), then R(t) = beta(t)/rho and R_eff = R(t) S/N with the R = 1
 //!   line. Observations are light rings (held-out ones crosses), the model a
-//!   dark line, dashed over the forecast days, with the 50 % and 90 % bands
-//!   of [`crate::fit::Intervals`] when the forecast has them; training and
+//!   dark line; over the forecast days the forecast is dashed (the median of
+//!   [`crate::fit::Intervals`], with its 50 % and 90 % bands, when the
+//!   forecast has them, the model curve then continuing thin; else the
+//!   model curve); training and
 //!   forecast days are shaded apart, and the legends sit in a column of
 //!   their own at the right, off the data. Generic over the backend, so
 //!   tests can draw into a pixel buffer.
@@ -334,6 +336,7 @@ enum Sample {
     Cross(RGBColor),
     Line(RGBColor),
     Dashed(RGBColor),
+    Thin(RGBColor),
     Band(RGBColor, f64),
 }
 
@@ -364,6 +367,9 @@ fn draw_legend<DB: DrawingBackend>(
             Sample::Line(c) => root
                 .draw(&PathElement::new(vec![(x0, y), (x1, y)], c.stroke_width(3)))
                 .map_err(plot_err)?,
+            Sample::Thin(c) => root
+                .draw(&PathElement::new(vec![(x0, y), (x1, y)], c.stroke_width(1)))
+                .map_err(plot_err)?,
             // Drawn as dashes, like the lines it stands for.
             Sample::Dashed(c) => {
                 for s in [0, 10, 20] {
@@ -387,12 +393,12 @@ fn draw_legend<DB: DrawingBackend>(
 }
 
 /// One count panel's content: a series per quantity with its colours, and
-/// the forecast bands `(x, [q05, q25, q75, q95])` when there are any.
+/// the forecast bands `(x, [q05, q25, q50, q75, q95])` when there are any.
 struct CountPanel<'a> {
     caption: String,
     y_desc: &'a str,
     series: [(&'a Series, RGBColor, RGBColor); 2],
-    bands: [Vec<(f64, [f64; 4])>; 2],
+    bands: [Vec<(f64, [f64; 5])>; 2],
 }
 
 /// Where things are on the x axis: the range, the end of the training
@@ -434,7 +440,7 @@ fn draw_count_panel<DB: DrawingBackend>(
         .series
         .iter()
         .flat_map(|(s, _, _)| s.all_values())
-        .chain(panel.bands.iter().flatten().map(|(_, q)| q[3]))
+        .chain(panel.bands.iter().flatten().map(|(_, q)| q[4]))
         .filter(|v| v.is_finite())
         .fold(1.0, f64::max);
     let (lo, hi) = finite_axis(lo, max * 1.8, true);
@@ -492,7 +498,7 @@ fn draw_count_panel<DB: DrawingBackend>(
     let on_axis = |p: &(f64, f64)| (p.0, if p.1 > 0.0 { p.1 } else { zero });
     for (bands, (_, _, color)) in panel.bands.iter().zip(&panel.series) {
         for (outer, alpha) in [(true, 0.18), (false, 0.32)] {
-            let (a, b) = if outer { (0, 3) } else { (1, 2) };
+            let (a, b) = if outer { (0, 4) } else { (1, 3) };
             let mut poly: Vec<(f64, f64)> =
                 bands.iter().map(|(x, q)| (*x, q[b].max(zero))).collect();
             poly.extend(bands.iter().rev().map(|(x, q)| (*x, q[a].max(zero))));
@@ -524,16 +530,36 @@ fn draw_count_panel<DB: DrawingBackend>(
             )
             .map_err(plot_err)?;
     }
-    for (s, _, color) in &panel.series {
+    for ((s, _, color), bands) in panel.series.iter().zip(&panel.bands) {
         chart
             .draw_series(LineSeries::new(
                 positive(&s.model_train, model_floor),
                 color.stroke_width(3),
             ))
             .map_err(plot_err)?;
+        // With intervals, the forecast is their median (the method's point
+        // forecast, what fit.json reports), not the model curve: drawing
+        // the curve dashed as "forecast" showed a line far from the bands
+        // the tool publishes (Jiangsu, Iceland). The curve stays, thin.
+        let forecast: Vec<(f64, f64)> = if bands.is_empty() {
+            s.model_forecast.clone()
+        } else {
+            chart
+                .draw_series(LineSeries::new(
+                    positive(&s.model_forecast, model_floor),
+                    color.mix(0.7).stroke_width(1),
+                ))
+                .map_err(plot_err)?;
+            s.model_forecast
+                .first()
+                .copied()
+                .into_iter()
+                .chain(bands.iter().map(|(x, q)| (*x, q[2])))
+                .collect()
+        };
         chart
             .draw_series(DashedLineSeries::new(
-                positive(&s.model_forecast, model_floor),
+                positive(&forecast, model_floor),
                 10,
                 5,
                 color.stroke_width(3),
@@ -563,11 +589,11 @@ fn daily_model(cum: &[f64]) -> Vec<f64> {
 
 /// The 5 %, 25 %, 75 % and 95 % quantiles of `target` per forecast day, at
 /// the x of each day; empty without intervals or when a level is missing.
-fn bands(forecast: &Forecast, target: Target, start: chrono::NaiveDate) -> Vec<(f64, [f64; 4])> {
+fn bands(forecast: &Forecast, target: Target, start: chrono::NaiveDate) -> Vec<(f64, [f64; 5])> {
     let Some(iv) = &forecast.intervals else {
         return Vec::new();
     };
-    let q: Option<Vec<Vec<f64>>> = [0.05, 0.25, 0.75, 0.95]
+    let q: Option<Vec<Vec<f64>>> = [0.05, 0.25, 0.5, 0.75, 0.95]
         .iter()
         .map(|l| iv.quantile(target, *l))
         .collect();
@@ -578,7 +604,13 @@ fn bands(forecast: &Forecast, target: Target, start: chrono::NaiveDate) -> Vec<(
         .iter()
         .enumerate()
         .filter_map(|(d, date)| {
-            let v = [q[0].get(d)?, q[1].get(d)?, q[2].get(d)?, q[3].get(d)?];
+            let v = [
+                q[0].get(d)?,
+                q[1].get(d)?,
+                q[2].get(d)?,
+                q[3].get(d)?,
+                q[4].get(d)?,
+            ];
             let v = v.map(|x| *x);
             v.iter()
                 .all(|x| x.is_finite())
@@ -772,9 +804,20 @@ pub fn draw_forecast<DB: DrawingBackend>(
         (Sample::Cross(DEATHS_OBS), "held-out deaths".into()),
         (Sample::Line(CASES), "model cases".into()),
         (Sample::Line(DEATHS), "model deaths".into()),
-        (Sample::Dashed(RGBColor(90, 90, 90)), "forecast".into()),
     ];
     if has_bands {
+        let method = result
+            .forecast
+            .as_ref()
+            .map_or("blend".to_string(), |f| f.method.clone());
+        counts.push((
+            Sample::Dashed(RGBColor(90, 90, 90)),
+            format!("forecast: median ({method})"),
+        ));
+        counts.push((
+            Sample::Thin(RGBColor(90, 90, 90)),
+            "model curve, continued".into(),
+        ));
         counts.push((
             Sample::Band(RGBColor(90, 90, 90), 0.32),
             "50% interval".into(),
@@ -783,6 +826,8 @@ pub fn draw_forecast<DB: DrawingBackend>(
             Sample::Band(RGBColor(90, 90, 90), 0.18),
             "90% interval".into(),
         ));
+    } else {
+        counts.push((Sample::Dashed(RGBColor(90, 90, 90)), "forecast".into()));
     }
     draw_legend(root, (lx, top_y(&upper)), &counts)?;
     draw_legend(

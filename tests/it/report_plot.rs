@@ -138,8 +138,13 @@ fn bands_appear_only_on_forecast_days_of_the_count_panels() {
         for y in 0..plain.h {
             for x in 0..plain.w - LEGEND {
                 if plain.at(x, y) != banded.at(x, y) {
+                    // The forecast line (3 px wide) starts at the last
+                    // training day: with bands it is their median, which
+                    // leaves that point in another direction than the
+                    // model curve, so its stroke may differ a few pixels
+                    // before the shade.
                     assert!(
-                        x + 2 >= fc_x,
+                        x + 4 >= fc_x,
                         "band drawn at x = {x}, before the forecast at {fc_x}"
                     );
                     let p = [top, mid, low].iter().position(|(a, b)| y >= *a && y < *b);
