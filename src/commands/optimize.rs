@@ -18,7 +18,6 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use chrono::NaiveDate;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -145,19 +144,11 @@ pub struct OptimizeArgs {
     /// Where the data comes from.
     #[command(flatten)]
     pub data: DataArgs,
-    /// seird: first training day (default: the first day with confirmed cases).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub start: Option<NaiveDate>,
-    /// seird: last training day (default: the last day of data).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub end: Option<NaiveDate>,
-    /// seird: configuration file of the loss (window, scoring, ODE
-    /// tolerances, box, start), as for `seird-fit fit`.
-    #[arg(long, default_value = crate::config::DEFAULT_PATH, value_name = "FILE")]
-    pub config: PathBuf,
-    /// seird: score confirmed cases alone (default: mean of cases and deaths).
-    #[arg(long)]
-    pub cases_only: bool,
+    /// seird: the training window, the configuration file of the loss
+    /// (window, scoring, ODE tolerances, box, start) and the flags that
+    /// override it, as for `seird-fit fit` (`--forecast-days` does not apply).
+    #[command(flatten)]
+    pub settings: super::FitSettingsArgs,
 }
 
 /// The examples, indented under the syntax notes (printed verbatim: clap
@@ -281,19 +272,7 @@ fn real_seird(args: &OptimizeArgs) -> Result<SeirdProblem, Error> {
             "--country is required for the seird problem on real data",
         ));
     };
-    let settings = super::FitSettingsArgs {
-        window: super::WindowArgs {
-            start: args.start,
-            end: args.end,
-            config: super::ConfigArgs {
-                config: args.config.clone(),
-                decline_policy: None,
-            },
-        },
-        forecast_days: None,
-        cases_only: args.cases_only,
-        gradient: None,
-    };
+    let settings = &args.settings;
     let config = settings.resolve()?;
     let dataset = data::load(&args.data.data, &args.data.load_options())?;
     let series = dataset.find(country, args.province.as_deref())?;
@@ -316,14 +295,24 @@ fn check_seird_flags(args: &OptimizeArgs) -> Result<(), Error> {
         ("--aggregate", args.data.aggregate.is_some()),
         ("--country", args.country.is_some()),
         ("--province", args.province.is_some()),
-        ("--start", args.start.is_some()),
-        ("--end", args.end.is_some()),
-        ("--cases-only", args.cases_only),
+        ("--start", args.settings.window.start.is_some()),
+        ("--end", args.settings.window.end.is_some()),
+        ("--cases-only", args.settings.cases_only),
+        (
+            "--decline-policy",
+            args.settings.window.config.decline_policy.is_some(),
+        ),
+        ("--gradient", args.settings.gradient.is_some()),
         (
             "--config",
-            args.config != Path::new(crate::config::DEFAULT_PATH),
+            args.settings.window.config.config != Path::new(crate::config::DEFAULT_PATH),
         ),
     ];
+    if args.settings.forecast_days.is_some() {
+        return Err(usage(
+            "--forecast-days applies to fit, batch and backtest, not to optimize",
+        ));
+    }
     if let Some((flag, _)) = given.iter().find(|(_, g)| *g) {
         if !seird {
             return Err(usage(format!(

@@ -314,3 +314,53 @@ fn seird_without_country_says_on_stderr_that_it_uses_the_demo() {
     assert!(err.contains("--data needs --country"), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
+
+/// `optimize --problem seird` takes the fit's shared flags (one argument
+/// group, not a copy): `--decline-policy` changes the loss exactly as the
+/// config file's `decline_policy` does, and `--forecast-days`, which a loss
+/// has no use for, is refused.
+#[test]
+fn seird_takes_the_fits_shared_flags() {
+    let Some(data) = crate::common::shared_data() else {
+        return;
+    };
+    let jhu = data.join("jhu");
+    let jhu = jhu.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("rm.toml");
+    std::fs::write(&config, "decline_policy = \"running-max\"\n").unwrap();
+    let cost = |extra: &[&str]| {
+        let mut args = vec![
+            "optimize",
+            "--problem",
+            "seird",
+            "--country",
+            "France",
+            "--data",
+            jhu,
+            "--end",
+            "2020-04-30",
+            "--solver",
+            "lbfgsb",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = seird_fit(dir.path(), &args);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["f"].as_f64().unwrap()
+    };
+    // France's cumulative counts fall on 4 days of this window.
+    let keep = cost(&[]);
+    let flag = cost(&["--decline-policy", "running-max"]);
+    let file = cost(&["--config", config.to_str().unwrap()]);
+    assert_eq!(flag.to_bits(), file.to_bits());
+    assert_ne!(flag.to_bits(), keep.to_bits());
+
+    let (code, _, err) = seird_fit(
+        dir.path(),
+        &["optimize", "--problem", "seird", "--forecast-days", "3"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("--forecast-days"), "{err}");
+}
