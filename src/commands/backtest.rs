@@ -384,8 +384,7 @@ pub fn run(args: &BacktestArgs) -> Result<ExitCode, Error> {
     };
     // summary.json also says where it came from (tool, data files with
     // their SHA-256, command line), as fit.json and batch.json do.
-    let extra: Vec<&Path> = args.data.population.iter().map(|p| p.as_path()).collect();
-    let provenance = crate::report::provenance::Provenance::collect(&args.data.data, &extra)?;
+    let provenance = super::provenance(&args.data.data, args.data.population.as_deref())?;
     let json = serde_json::to_value(&summary)
         .and_then(|mut v| {
             if let Some(o) = v.as_object_mut() {

@@ -189,13 +189,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
     // to remove.
     let _lock = crate::io::DirLock::acquire(&args.out, "seird-fit batch")?;
     crate::io::remove_leftovers(&args.out);
-    let extra: Vec<&std::path::Path> = run
-        .load
-        .population_file
-        .iter()
-        .map(|p| p.as_path())
-        .collect();
-    let provenance = report::provenance::Provenance::collect(&run.data, &extra)?;
+    let provenance = super::provenance(&run.data, run.load.population_file.as_deref())?;
     manifest(args, &run, &dataset, shard, provenance).prepare(&args.out, args.resume)?;
 
     let progress = if args.quiet {

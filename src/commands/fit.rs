@@ -107,13 +107,7 @@ pub fn run(args: &FitArgs) -> Result<ExitCode, Error> {
     let slug =
         crate::batch::unique_slugs(dataset.regions.iter().map(|r| &r.key)).swap_remove(index);
     let dir = args.out.join(slug);
-    let extra: Vec<&std::path::Path> = run
-        .load
-        .population_file
-        .iter()
-        .map(|p| p.as_path())
-        .collect();
-    let provenance = report::provenance::Provenance::collect(&run.data, &extra)?;
+    let provenance = super::provenance(&run.data, run.load.population_file.as_deref())?;
     let files = report::write_region_with(
         &dir,
         &training,

@@ -256,3 +256,14 @@ pub fn resolve_window(data: &DataArgs, window: &WindowArgs) -> Result<RunConfig,
         fit,
     })
 }
+
+/// Where a run's outputs came from (tool version, the data files and an
+/// explicit population file with their SHA-256, the command line), for
+/// fit.json, batch.json and backtest's summary.json alike.
+pub fn provenance(
+    data: &std::path::Path,
+    population: Option<&std::path::Path>,
+) -> Result<crate::report::provenance::Provenance, Error> {
+    let extra: Vec<&std::path::Path> = population.into_iter().collect();
+    crate::report::provenance::Provenance::collect(data, &extra)
+}
