@@ -9,7 +9,7 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use super::index::escape;
-use super::plot::register_fonts;
+use super::plot::{draw_series_legend, register_fonts};
 use crate::error::Error;
 use crate::fit::Target;
 use crate::forecast::backtest::{BacktestSummary, Cell};
@@ -111,14 +111,7 @@ fn lines_svg(
                 }
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font((FONT, 11))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(180, 180, 180))
-            .draw()
-            .map_err(plot_err)?;
+        draw_series_legend(&mut chart, SeriesLabelPosition::LowerRight, 11)?;
         root.present().map_err(plot_err)?;
     }
     Ok(svg)

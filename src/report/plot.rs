@@ -70,6 +70,27 @@ fn plot_err(e: impl std::fmt::Display) -> Error {
     Error::Report(format!("plot: {e}"))
 }
 
+/// Draws `chart`'s series legend in the style every report plot shares (a
+/// light veil over the data, a grey frame), at `position` in `font_size`.
+pub(crate) fn draw_series_legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    font_size: u32,
+) -> Result<(), Error>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, font_size))
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(180, 180, 180))
+        .draw()
+        .map_err(plot_err)
+}
+
 /// Writes `forecast.png` atomically (through [`crate::io::write_atomic`]).
 ///
 /// The plot is drawn into an RGB buffer and encoded here rather than by
@@ -993,14 +1014,7 @@ pub fn r_distribution_svg(r_0: &[f64], r_t: &[f64]) -> Result<String, Error> {
                 });
         }
         // Fits often pile up at the upper bound of R_0, on the right.
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperMiddle)
-            .label_font((FONT, 12))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(180, 180, 180))
-            .draw()
-            .map_err(plot_err)?;
+        draw_series_legend(&mut chart, SeriesLabelPosition::UpperMiddle, 12)?;
         root.present().map_err(plot_err)?;
     }
     Ok(svg)
