@@ -80,3 +80,5 @@ echo
 echo "Commands (each run under \`/usr/bin/time -v\`):"
 echo
 for c in "${COMMANDS[@]}"; do echo "- \`$c\`"; done
+echo
+echo "(\`$ROOT/no_intervals.toml\` holds the one line \`intervals = false\`.)"
