@@ -103,3 +103,30 @@ fn scored_loss_knows_exactly_the_points_evaluated() {
     z[3] = -0.0;
     assert!(obj.scored_loss(&Params::from_array(z)).is_none());
 }
+
+/// The start point is checked only when a run fails, yet a start the model
+/// cannot solve is still the error naming it, under every gradient method
+/// (the exact one solves the start with sensitivities first, the
+/// finite-difference ones with the plain solve).
+#[test]
+fn an_unsolvable_start_is_still_named_under_every_gradient_method() {
+    use seird_fit::error::FitError;
+    use seird_fit::fit::GradientMethod;
+    let data = common::synthetic(&Params::DEFAULT_START, 1e6, 5.0, 40, true);
+    for g in [
+        GradientMethod::Sensitivity,
+        GradientMethod::TwoPoint,
+        GradientMethod::ThreePoint,
+    ] {
+        let mut cfg = FitConfig::default();
+        cfg.ode.max_steps = 10;
+        cfg.optimizer.gradient = g;
+        match fit(&data, &cfg) {
+            Err(FitError::StartPoint { params, source }) => {
+                assert!(params.contains("r_0=1.8"), "{params}");
+                assert!(source.to_string().contains("steps"), "{source}");
+            }
+            other => panic!("{}: expected a start-point error, got {other:?}", g.name()),
+        }
+    }
+}
