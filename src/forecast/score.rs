@@ -31,29 +31,36 @@ pub fn covered(levels: &[f64], values: &[f64], y: f64, coverage: f64) -> Option<
 /// split: the share of the observation's randomized PIT (Czado, Gneiting &
 /// Held 2009, "Predictive model assessment for count data", Biometrics
 /// 65(4): 1254-1261) that falls inside `[a, 1 - a]`, `a = (1 - coverage) / 2`.
-/// The PIT of `y` is uniform between the highest level whose quantile is
-/// below `y` (0 if none) and the lowest whose quantile is above it (1 if
-/// none). Counts tie: a region with no deaths, forecast to stay without,
-/// has every central interval equal to its observation, and counting it as
-/// covered puts any honest forecast above nominal; split, a calibrated
-/// forecast averages the nominal coverage. Away from ties it is 0 or 1 as
-/// [`covered`] is. `None` when `levels` lack either end.
+/// The randomized PIT of `y` is uniform between the forecast CDF just below
+/// `y` and at `y`. From quantiles only, those are known to lie between
+/// levels: where quantiles equal `y`, the CDF jumps somewhere between the
+/// level below the tied ones and the lowest tied one, and again between the
+/// highest tied one and the level above; the midpoints of those gaps are
+/// taken. Where no quantile equals `y`, the PIT lies between the two levels
+/// around it. Counts tie: a region with no deaths, forecast to stay
+/// without, has every central interval equal to its observation, and
+/// counting it as covered puts any honest forecast above nominal; split, a
+/// calibrated forecast averages the nominal coverage. Away from ties it is
+/// 0 or 1 as [`covered`] is. `None` when `levels` lack either end.
 pub fn covered_randomized(levels: &[f64], values: &[f64], y: f64, coverage: f64) -> Option<f64> {
     let a = (1.0 - coverage) / 2.0;
     level_index(levels, a)?;
     level_index(levels, 1.0 - a)?;
-    let lo = levels
-        .iter()
-        .zip(values)
-        .filter(|(_, &v)| v < y)
-        .map(|(&l, _)| l)
-        .fold(0.0, f64::max);
-    let hi = levels
-        .iter()
-        .zip(values)
-        .filter(|(_, &v)| v > y)
-        .map(|(&l, _)| l)
-        .fold(1.0, f64::min);
+    let below = values.iter().filter(|&&v| v < y).count();
+    let equal = values.iter().filter(|&&v| v == y).count();
+    let level = |i: usize| levels.get(i).copied();
+    let (lo, hi) = if equal == 0 {
+        (
+            if below == 0 { 0.0 } else { levels[below - 1] },
+            level(below).unwrap_or(1.0),
+        )
+    } else {
+        let first = levels[below];
+        let last = levels[below + equal - 1];
+        let before = if below == 0 { 0.0 } else { levels[below - 1] };
+        let after = level(below + equal).unwrap_or(1.0);
+        (0.5 * (before + first), 0.5 * (last + after))
+    };
     if hi <= lo {
         // Crossed quantiles; cannot happen for a sorted forecast.
         return covered(levels, values, y, coverage).map(f64::from);
@@ -145,10 +152,18 @@ mod tests {
                 Some(f64::from(c))
             );
         }
-        // A point mass at the observation: the nominal coverage exactly.
+        // A point mass at the observation: the CDF jumps from below the
+        // 5 % level to above the 95 %, taken at 2.5 % and 97.5 %: the
+        // nominal coverage over 0.95.
         let mass = [7.0; 5];
-        assert_relative_eq!(covered_randomized(&levels, &mass, 7.0, 0.5).unwrap(), 0.5);
-        assert_relative_eq!(covered_randomized(&levels, &mass, 7.0, 0.9).unwrap(), 0.9);
+        assert_relative_eq!(
+            covered_randomized(&levels, &mass, 7.0, 0.5).unwrap(),
+            0.5 / 0.95
+        );
+        assert_relative_eq!(
+            covered_randomized(&levels, &mass, 7.0, 0.9).unwrap(),
+            0.9 / 0.95
+        );
         assert_eq!(covered(&levels, &mass, 7.0, 0.5), Some(true));
         // Missing ends: None, as for `covered`.
         assert_eq!(covered_randomized(&levels, &values, 3.0, 0.8), None);
@@ -160,7 +175,7 @@ mod tests {
         // Hub levels: the raw coverage of the 50 % interval is P(y = 0) =
         // 0.74, since every central interval up to 48 % is [0, 0]; split,
         // it is near 0.5 (not exactly: the level grid puts F(0) = 0.741 at
-        // 0.75).
+        // 0.725, the middle of the levels 0.7 and 0.75 around it).
         let lambda: f64 = 0.3;
         let pmf = |k: u32| {
             (-lambda).exp() * lambda.powi(k as i32) / (1..=k).product::<u32>().max(1) as f64
@@ -171,7 +186,7 @@ mod tests {
             .iter()
             .map(|&l| (0..).find(|&k| cdf(k) >= l).unwrap() as f64)
             .collect();
-        for (nominal, lo, hi) in [(0.5, 0.45, 0.56), (0.9, 0.86, 0.94)] {
+        for (nominal, lo, hi) in [(0.5, 0.47, 0.53), (0.9, 0.87, 0.93)] {
             let (mut raw, mut split) = (0.0, 0.0);
             for k in 0..12u32 {
                 let y = k as f64;

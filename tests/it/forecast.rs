@@ -461,3 +461,47 @@ fn ties_are_split_in_the_randomized_coverage_on_real_data() {
         assert!(cell["ties_50"].as_f64().unwrap() <= raw);
     }
 }
+
+#[test]
+fn cumulative_quantiles_never_fall_below_the_last_count_nor_with_the_horizon() {
+    // Kenedy County, TX (JHU US), to 2020-09-30: single-digit counts, where
+    // the log law of the increase reaches below 0 and the lower quantiles
+    // of a longer horizon were below a shorter one's (5 % at 14 days: 6
+    // cases, against 7 observed).
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    let ds = data::load(&dir.join("jhu_us"), &LoadOptions::default()).unwrap();
+    let kenedy = ds.find("US/Texas/Kenedy", None).unwrap();
+    let data = kenedy
+        .training_data(&window(NaiveDate::from_ymd_opt(2020, 9, 30).unwrap()))
+        .unwrap();
+    let result = fit(&data, &fast_config()).unwrap();
+    for method in [Method::Trend, Method::Blend, Method::Model] {
+        let opts = ForecastOptions {
+            method,
+            calibration_origins: 3,
+            ..ForecastOptions::default()
+        };
+        let (f, _) = forecast_with_intervals(&data, &result, &opts).unwrap();
+        let iv = f.intervals.unwrap();
+        for (t, last) in [
+            (Target::Cases, *data.cases.last().unwrap()),
+            (Target::Deaths, *data.deaths.last().unwrap()),
+        ] {
+            let days = iv.of(t);
+            for (d, w) in days.windows(2).enumerate() {
+                for (a, b) in w[0].iter().zip(&w[1]) {
+                    assert!(b >= a, "{method} {t:?} day {}: {b} < {a}", d + 2);
+                }
+            }
+            if method != Method::Model {
+                assert!(
+                    days[0][0] >= last,
+                    "{method} {t:?}: {} < {last}",
+                    days[0][0]
+                );
+            }
+        }
+    }
+}
