@@ -344,8 +344,9 @@ fn human(v: f64) -> String {
 
 /// Tick values of a log count axis over `lo..hi`: 1-2-5 in every decade
 /// when the axis spans at most 2.5 decades, 1-3 up to 5 decades, else
-/// powers of ten (every second, third... when there are more than eight):
-/// about a label per 25 px of a count panel at most.
+/// powers of ten (every second, third... when there are more than nine,
+/// so that 1 stays one of them): about a label per 25 px of a count panel
+/// at most.
 ///
 /// plotters' own log ticks are powers of ten only, so a county's axis from
 /// 0.3 to 20 had the single label "1" and a point at 2 a day none.
@@ -359,9 +360,9 @@ fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     } else if decades <= 5.0 {
         (&[1.0, 3.0], 1)
     } else {
-        (&[1.0], (decades / 8.0).ceil().max(1.0) as i32)
+        (&[1.0], (decades / 9.0).ceil().max(1.0) as i32)
     };
-    let first = lo.log10().floor() as i32;
+    let first = (lo.log10().floor() as i32).div_euclid(step) * step;
     let last = hi.log10().ceil() as i32;
     let mut ticks = Vec::new();
     let mut e = first;
@@ -495,7 +496,9 @@ fn draw_count_panel<DB: DrawingBackend>(
     panel: &CountPanel,
     x: &XAxis,
 ) -> Result<(), Error> {
-    // Counts are integers, so observed positives are >= 1. The model and
+    // Counts are integers, so observed positives are >= 1; the axis starts
+    // at the smallest of them (Hubei's cumulative counts start at 444: an
+    // axis from 1 left a quarter of the panel empty). The model and
     // the bands go lower where counts are tiny (a county's model adds 0.1
     // cases a day): the axis then reaches down to them, or they would not
     // be drawn at all. Not below 1/100 of the smallest observation (a case
@@ -512,8 +515,9 @@ fn draw_count_panel<DB: DrawingBackend>(
             .series
             .iter()
             .flat_map(|(s, _, _)| s.observed_values()),
-    )
-    .min(1.0);
+    );
+    // No positive observation at all: the axis starts at 1.
+    let obs_min = if obs_min.is_finite() { obs_min } else { 1.0 };
     let max = panel
         .series
         .iter()
@@ -538,11 +542,15 @@ fn draw_count_panel<DB: DrawingBackend>(
     // Model values this small are too small to show; below the zero row
     // they would cross it and read as zeros.
     let model_floor = zero * 1.5;
-    // Labelled ticks only where values are drawn: one between the zero row
-    // and the axis' end would sit on the row's "0".
+    // Labelled ticks only where values are drawn, and none within 18 px
+    // of the zero row, where it would touch the row's "0" (Hubei: "10" sat
+    // on it). The plotting area is the panel less its caption, date labels
+    // and margins, about 80 px.
+    let px_per_decade =
+        (area.dim_in_pixel().1 as f64 - 80.0).max(1.0) / (hi / lo).log10().max(1e-9);
     let ticks: Vec<f64> = log_ticks(lo, hi)
         .into_iter()
-        .filter(|t| *t >= model_floor)
+        .filter(|t| *t >= model_floor && (t / zero).log10() * px_per_decade >= 18.0)
         .collect();
 
     let mut chart = ChartBuilder::on(area)
@@ -1525,9 +1533,13 @@ mod tests {
         );
         // A country's cumulative panel, 0.2 to 3M: powers of ten.
         assert_eq!(log_ticks(0.2, 3e6), [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6]);
-        // Twenty decades: at most about eight labels.
+        // The US, 0.2 to 25M: still every decade (every other one left 1
+        // unlabelled).
+        assert_eq!(log_ticks(0.2, 2.5e7).len(), 8);
+        // Twenty decades: at most about nine labels, 1 among them.
         let t = log_ticks(1e-10, 1e10);
         assert!(t.len() <= 9 && t.len() >= 6, "{t:?}");
+        assert!(t.contains(&1.0), "{t:?}");
         assert!(log_ticks(0.0, 1.0).is_empty() && log_ticks(2.0, 1.0).is_empty());
     }
 
