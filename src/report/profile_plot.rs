@@ -167,7 +167,12 @@ fn render(profiles: &Profiles, result: &FitResult, buf: &mut [u8]) -> Result<(),
 
 /// A value in at most 4 significant digits, for panel headings.
 fn short(v: f64) -> String {
-    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
+    // A parameter on the bound 0 is 0, not "0.000000" (R_t of a region
+    // whose transmission stopped).
+    if v == 0.0 {
+        return "0".into();
+    }
+    if v.abs() < 1e-3 || v.abs() >= 1e5 {
         format!("{v:.3e}")
     } else {
         let digits = (3 - v.abs().max(1e-300).log10().floor() as i32).clamp(0, 6) as usize;
