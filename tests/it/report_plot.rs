@@ -392,3 +392,60 @@ fn single_digit_counts_show_model_band_and_zeros_in_the_daily_panel() {
         .count();
     assert!(band_px > 2_000, "daily band: {band_px} px");
 }
+
+#[test]
+fn profile_verdicts_stay_inside_their_panels() {
+    use seird_fit::fit::identify::{Identifiability, Profile, Profiles};
+    use seird_fit::model::PARAM_NAMES;
+    use seird_fit::report::profile_plot;
+    let (_, result, _) = outbreak(RegionKey::country("Italy"), TRAIN, HELD, FORECAST);
+    let lo = result.config.bounds.lower.to_array();
+    let hi = result.config.bounds.upper.to_array();
+    let x = result.params.to_array();
+    // The longest words there are: not identifiable, closed on one side
+    // ("... the data do not determine it (at least 0.716)", Korea's L).
+    let params = PARAM_NAMES
+        .iter()
+        .enumerate()
+        .map(|(j, name)| {
+            let a = lo[j] + 0.1234 * (hi[j] - lo[j]);
+            Profile {
+                name,
+                points: vec![(a, 2.0), (x[j], 1.0), (hi[j], 1.1)],
+                interval: [a, hi[j]],
+                status: Identifiability::NotIdentifiable,
+            }
+        })
+        .collect();
+    let profiles = Profiles {
+        params,
+        loss: 1.0,
+        threshold: 1.5,
+        n_eff: 10.0,
+    };
+    let (w, h) = profile_plot::PROFILES_SIZE;
+    let img = Image {
+        w,
+        h,
+        px: profile_plot::render_profiles_rgb(&profiles, &result).unwrap(),
+    };
+    // The verdict's brown (170, 60, 0), anti-aliased towards white: red
+    // well above blue. The heads hold only it and the black title.
+    let brownish = |p: [u8; 3]| p[0] as i32 - p[2] as i32 > 60;
+    let (pw, ph) = (w / 4, h / 2);
+    for (k, name) in PARAM_NAMES.iter().enumerate() {
+        let (x0, y0) = ((k as u32 % 4) * pw, (k as u32 / 4) * ph);
+        let xs: Vec<u32> = (y0..y0 + 46)
+            .flat_map(|y| (x0..(x0 + pw + 60).min(w)).map(move |x| (x, y)))
+            .filter(|&(x, y)| brownish(img.at(x, y)))
+            .map(|(x, _)| x)
+            .collect();
+        assert!(!xs.is_empty(), "{name}: no verdict drawn");
+        let right = *xs.iter().max().unwrap();
+        assert!(
+            right + 4 < x0 + pw,
+            "{name}: verdict runs to x = {right}, past its panel's edge {}",
+            x0 + pw
+        );
+    }
+}
