@@ -3,7 +3,9 @@
 //! `trend` method (the fit's model run plus 56 daily pseudo-origins, no
 //! refit) and by `blend` (the model run plus 8 pseudo-origin refits and the
 //! quantiles), the quantiles alone once the refits are cached (what each
-//! extra method costs a backtest), and the scores of one quantile forecast.
+//! extra method costs a backtest), the persistence baseline's quantiles
+//! from 1,000 sample paths (scored beside every backtest forecast), and the
+//! scores of one quantile forecast.
 //!
 //! Run with `cargo bench --bench forecast`.
 
@@ -14,7 +16,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use seird_fit::data::{self, LoadOptions, TrainingData, WindowOptions};
 use seird_fit::fit::{fit, FitConfig, HUB_LEVELS};
 use seird_fit::forecast::{
-    fit_path, forecast_with_intervals, predict, score, FitCache, ForecastOptions, Method,
+    baseline, fit_path, forecast_with_intervals, predict, score, FitCache, ForecastOptions, Method,
 };
 
 fn italy() -> TrainingData {
@@ -51,6 +53,9 @@ fn benches(c: &mut Criterion) {
     let _ = predict(&data, &main, &config, &opts, 28, &mut cache);
     c.bench_function("predict_cached_refits_italy", |b| {
         b.iter(|| predict(&data, &main, &config, &opts, 28, &mut cache))
+    });
+    c.bench_function("baseline_quantiles_italy_1000_paths", |b| {
+        b.iter(|| baseline::quantiles(&data.cases, 28, &HUB_LEVELS, 1000, 7))
     });
     let p = predict(&data, &main, &config, &opts, 28, &mut cache);
     let q = &p.intervals.values[0][13];

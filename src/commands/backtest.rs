@@ -424,7 +424,7 @@ pub fn run(args: &BacktestArgs) -> Result<ExitCode, Error> {
         );
         for c in summary.cells.iter().filter(|c| c.target.name().len() <= 6) {
             eprintln!(
-                "  {:>8} {:>6} {:>2}d: n {:>5}  MALE {:.4} vs {:.4} (x{:.2})  cov50 {:.0}%  cov90 {:.0}%  relWIS {:.2} (log {:.2})",
+                "  {:>8} {:>6} {:>2}d: n {:>5}  MALE {:.4} vs {:.4} (x{:.2})  cov50 {:.0}% (ties split {:.0}%)  cov90 {:.0}% ({:.0}%)  relWIS {:.2} (log {:.2})",
                 c.method.name(),
                 c.target.name(),
                 c.horizon,
@@ -433,7 +433,9 @@ pub fn run(args: &BacktestArgs) -> Result<ExitCode, Error> {
                 c.baseline_median_abs_log_error,
                 c.abs_log_error_ratio,
                 100.0 * c.coverage_50,
+                100.0 * c.coverage_50_randomized,
                 100.0 * c.coverage_90,
+                100.0 * c.coverage_90_randomized,
                 c.relative_wis,
                 c.relative_wis_log
             );

@@ -86,6 +86,20 @@ pub struct Row {
     pub baseline_wis_log: f64,
     /// Probability integral transform of the observation.
     pub pit: f64,
+    /// The 50 % interval's coverage with ties split
+    /// ([`score::covered_randomized`]): 0 or 1 except where the observation
+    /// equals quantiles (e.g. no new deaths forecast and none observed).
+    #[serde(default)]
+    pub covered_50_randomized: f64,
+    /// The same for the 90 % interval.
+    #[serde(default)]
+    pub covered_90_randomized: f64,
+    /// The same for the baseline's 50 % interval.
+    #[serde(default)]
+    pub baseline_covered_50_randomized: f64,
+    /// The same for the baseline's 90 % interval.
+    #[serde(default)]
+    pub baseline_covered_90_randomized: f64,
 }
 
 /// Why a region x origin was not scored.
@@ -233,6 +247,18 @@ pub fn region_rows(
                         wis_log: score::wis(levels, &logq, ly).unwrap_or(f64::NAN),
                         baseline_wis_log: score::wis(levels, &logb, ly).unwrap_or(f64::NAN),
                         pit: score::pit(levels, q, y),
+                        covered_50_randomized: score::covered_randomized(levels, q, y, 0.5)
+                            .unwrap_or(f64::NAN),
+                        covered_90_randomized: score::covered_randomized(levels, q, y, 0.9)
+                            .unwrap_or(f64::NAN),
+                        baseline_covered_50_randomized: score::covered_randomized(
+                            levels, bq, y, 0.5,
+                        )
+                        .unwrap_or(f64::NAN),
+                        baseline_covered_90_randomized: score::covered_randomized(
+                            levels, bq, y, 0.9,
+                        )
+                        .unwrap_or(f64::NAN),
                     });
                 }
             }
@@ -279,6 +305,24 @@ pub struct Cell {
     pub relative_wis_log: f64,
     /// PIT histogram: counts in 10 equal bins.
     pub pit_histogram: [usize; 10],
+    /// Coverage of the 50 % interval with ties split (the mean of
+    /// [`Row::covered_50_randomized`]): what a calibrated count forecast
+    /// brings to the nominal level.
+    #[serde(default)]
+    pub coverage_50_randomized: f64,
+    /// The same for the 90 % interval.
+    #[serde(default)]
+    pub coverage_90_randomized: f64,
+    /// The baseline's 50 % coverage with ties split.
+    #[serde(default)]
+    pub baseline_coverage_50_randomized: f64,
+    /// The baseline's 90 % coverage with ties split.
+    #[serde(default)]
+    pub baseline_coverage_90_randomized: f64,
+    /// Share of rows whose 50 % interval is a single value equal to the
+    /// observation (a tie: typically no new deaths, forecast and observed).
+    #[serde(default)]
+    pub ties_50: f64,
 }
 
 /// Pools `rows` by method, target and horizon (methods in the order
@@ -342,6 +386,11 @@ pub fn summarize(rows: &[Row], methods: &[Method], horizons: &[usize]) -> Vec<Ce
                     relative_wis: wa / wb,
                     relative_wis_log: la / lb,
                     pit_histogram: pit,
+                    coverage_50_randomized: mean(&|r| r.covered_50_randomized),
+                    coverage_90_randomized: mean(&|r| r.covered_90_randomized),
+                    baseline_coverage_50_randomized: mean(&|r| r.baseline_covered_50_randomized),
+                    baseline_coverage_90_randomized: mean(&|r| r.baseline_covered_90_randomized),
+                    ties_50: share(&|r| r.q25 == r.q75 && r.q25 == r.observed),
                 });
             }
         }

@@ -27,6 +27,41 @@ pub fn covered(levels: &[f64], values: &[f64], y: f64, coverage: f64) -> Option<
     Some(lo <= y && y <= hi)
 }
 
+/// The coverage of the central interval of nominal `coverage` with ties
+/// split: the share of the observation's randomized PIT (Czado, Gneiting &
+/// Held 2009, "Predictive model assessment for count data", Biometrics
+/// 65(4): 1254-1261) that falls inside `[a, 1 - a]`, `a = (1 - coverage) / 2`.
+/// The PIT of `y` is uniform between the highest level whose quantile is
+/// below `y` (0 if none) and the lowest whose quantile is above it (1 if
+/// none). Counts tie: a region with no deaths, forecast to stay without,
+/// has every central interval equal to its observation, and counting it as
+/// covered puts any honest forecast above nominal; split, a calibrated
+/// forecast averages the nominal coverage. Away from ties it is 0 or 1 as
+/// [`covered`] is. `None` when `levels` lack either end.
+pub fn covered_randomized(levels: &[f64], values: &[f64], y: f64, coverage: f64) -> Option<f64> {
+    let a = (1.0 - coverage) / 2.0;
+    level_index(levels, a)?;
+    level_index(levels, 1.0 - a)?;
+    let lo = levels
+        .iter()
+        .zip(values)
+        .filter(|(_, &v)| v < y)
+        .map(|(&l, _)| l)
+        .fold(0.0, f64::max);
+    let hi = levels
+        .iter()
+        .zip(values)
+        .filter(|(_, &v)| v > y)
+        .map(|(&l, _)| l)
+        .fold(1.0, f64::min);
+    if hi <= lo {
+        // Crossed quantiles; cannot happen for a sorted forecast.
+        return covered(levels, values, y, coverage).map(f64::from);
+    }
+    let inside = (hi.min(1.0 - a) - lo.max(a)).max(0.0);
+    Some(inside / (hi - lo))
+}
+
 /// The interval score of the central `(1 - alpha)` interval `[l, u]`:
 /// `(u - l) + 2/alpha (l - y)_+ + 2/alpha (y - u)_+` (Bracher et al. eq. 1).
 pub fn interval_score(l: f64, u: f64, y: f64, alpha: f64) -> f64 {
@@ -96,6 +131,56 @@ mod tests {
         assert_relative_eq!(interval_score(2.0, 6.0, 1.0, 0.5), 8.0);
         // Above: 4 + 2/0.2 * (7 - 6) = 14.
         assert_relative_eq!(interval_score(2.0, 6.0, 7.0, 0.2), 14.0);
+    }
+
+    #[test]
+    fn randomized_coverage_splits_ties_and_agrees_elsewhere() {
+        let levels = [0.05, 0.25, 0.5, 0.75, 0.95];
+        let values = [1.0, 2.0, 3.0, 4.0, 5.0];
+        // Away from ties: the indicator.
+        for y in [0.5, 1.5, 2.5, 3.5, 4.5, 5.5] {
+            let c = covered(&levels, &values, y, 0.5).unwrap();
+            assert_eq!(
+                covered_randomized(&levels, &values, y, 0.5),
+                Some(f64::from(c))
+            );
+        }
+        // A point mass at the observation: the nominal coverage exactly.
+        let mass = [7.0; 5];
+        assert_relative_eq!(covered_randomized(&levels, &mass, 7.0, 0.5).unwrap(), 0.5);
+        assert_relative_eq!(covered_randomized(&levels, &mass, 7.0, 0.9).unwrap(), 0.9);
+        assert_eq!(covered(&levels, &mass, 7.0, 0.5), Some(true));
+        // Missing ends: None, as for `covered`.
+        assert_eq!(covered_randomized(&levels, &values, 3.0, 0.8), None);
+    }
+
+    #[test]
+    fn randomized_coverage_of_a_calibrated_count_forecast_is_nominal() {
+        // y ~ Poisson(0.3), forecast by its own exact quantiles at the 23
+        // Hub levels: the raw coverage of the 50 % interval is P(y = 0) =
+        // 0.74, since every central interval up to 48 % is [0, 0]; split,
+        // it is near 0.5 (not exactly: the level grid puts F(0) = 0.741 at
+        // 0.75).
+        let lambda: f64 = 0.3;
+        let pmf = |k: u32| {
+            (-lambda).exp() * lambda.powi(k as i32) / (1..=k).product::<u32>().max(1) as f64
+        };
+        let cdf = |k: u32| (0..=k).map(pmf).sum::<f64>();
+        let levels = crate::forecast::HUB_LEVELS;
+        let q: Vec<f64> = levels
+            .iter()
+            .map(|&l| (0..).find(|&k| cdf(k) >= l).unwrap() as f64)
+            .collect();
+        for (nominal, lo, hi) in [(0.5, 0.45, 0.56), (0.9, 0.86, 0.94)] {
+            let (mut raw, mut split) = (0.0, 0.0);
+            for k in 0..12u32 {
+                let y = k as f64;
+                raw += pmf(k) * f64::from(u8::from(covered(&levels, &q, y, nominal).unwrap()));
+                split += pmf(k) * covered_randomized(&levels, &q, y, nominal).unwrap();
+            }
+            assert!(split > lo && split < hi, "{nominal}: {split}");
+            assert!(raw > nominal + 0.05, "{nominal}: raw {raw}");
+        }
     }
 
     #[test]

@@ -250,12 +250,13 @@ pub fn index_html(summary: &BacktestSummary, subtitle: &str) -> Result<String, E
     h.push_str("</div>\n<h2>Pooled scores</h2>\n<table>\n<tr><th>method</th><th>target</th><th>horizon</th><th>n</th>\
         <th>MALE</th><th>baseline MALE</th><th>ratio</th><th>beats baseline</th><th>50 % coverage</th>\
         <th>90 % coverage</th><th>baseline 50 %</th><th>baseline 90 %</th><th>relative WIS</th>\
-        <th>relative WIS (log)</th></tr>\n");
+        <th>relative WIS (log)</th><th>50 % / 90 %, ties split</th><th>ties</th></tr>\n");
     for c in cells {
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.2}</td><td>{:.0} %</td>\
-             <td>{:.1} %</td><td>{:.1} %</td><td>{:.1} %</td><td>{:.1} %</td><td>{:.3}</td><td>{:.3}</td></tr>",
+             <td>{:.1} %</td><td>{:.1} %</td><td>{:.1} %</td><td>{:.1} %</td><td>{:.3}</td><td>{:.3}</td>\
+             <td>{:.1} % / {:.1} %</td><td>{:.0} %</td></tr>",
             c.method.name(),
             c.target.name(),
             c.horizon,
@@ -269,7 +270,10 @@ pub fn index_html(summary: &BacktestSummary, subtitle: &str) -> Result<String, E
             100.0 * c.baseline_coverage_50,
             100.0 * c.baseline_coverage_90,
             c.relative_wis,
-            c.relative_wis_log
+            c.relative_wis_log,
+            100.0 * c.coverage_50_randomized,
+            100.0 * c.coverage_90_randomized,
+            100.0 * c.ties_50
         );
     }
     h.push_str("</table>\n<p class=\"sub\">Every row: backtest.csv; settings and these numbers: summary.json.</p>\n</body>\n</html>\n");

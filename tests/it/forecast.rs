@@ -392,3 +392,68 @@ fn backtest_refuses_bad_horizons_with_one_line() {
     assert_eq!(out.status.code(), Some(2));
     assert!(bin::one_error_line(&out).contains("--horizons"));
 }
+
+#[test]
+fn ties_are_split_in_the_randomized_coverage_on_real_data() {
+    // Mongolia reported no death until 2020-12 (JHU): its deaths forecasts
+    // are "no new death" and so are the outcomes, a tie at every level.
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = dir.join("jhu");
+    let (code, _, err) = bin::run3(
+        tmp.path(),
+        &[
+            "backtest",
+            "--data",
+            data.to_str().unwrap(),
+            "--countries",
+            "Mongolia,Italy",
+            "--from",
+            "2020-05-01",
+            "--to",
+            "2020-09-30",
+            "--every",
+            "14",
+            "--horizons",
+            "7,14",
+            "--out",
+            "bt",
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut reader = csv::Reader::from_path(tmp.path().join("bt/backtest.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (q25, q75, obs) = (col("q25"), col("q75"), col("observed"));
+    let (raw, split) = (col("covered_50"), col("covered_50_randomized"));
+    let (mut ties, mut others) = (0, 0);
+    for row in reader.records() {
+        let row = row.unwrap();
+        let f = |i: usize| row[i].parse::<f64>().unwrap();
+        let covered = &row[raw] == "true";
+        if f(q25) == f(q75) && f(q25) == f(obs) {
+            // A tie is covered, and split it counts between 0 and 1.
+            ties += 1;
+            assert!(covered);
+            assert!(f(split) > 0.0 && f(split) < 1.0, "{:?}", row);
+        } else if f(obs) != f(q25) && f(obs) != f(q75) {
+            // Elsewhere the two agree.
+            others += 1;
+            assert_eq!(f(split), f64::from(u8::from(covered)), "{:?}", row);
+        }
+    }
+    assert!(ties >= 10, "Mongolia's deaths give ties: {ties}");
+    assert!(others >= 20, "{others}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("bt/summary.json")).unwrap())
+            .unwrap();
+    for cell in summary["cells"].as_array().unwrap() {
+        let raw = cell["coverage_50"].as_f64().unwrap();
+        let split = cell["coverage_50_randomized"].as_f64().unwrap();
+        assert!(split <= raw + 1e-12, "{cell}");
+        assert!(cell["ties_50"].as_f64().unwrap() <= raw);
+    }
+}
