@@ -1,7 +1,9 @@
 //! Criterion benchmarks of the hot paths, on the real Italy series (end
 //! 2020-04-30, the fixture of tests/fit.rs): one loss evaluation (one ODE
 //! solve + MSLE), one gradient by 2-point, 3-point and sensitivities, one
-//! full fit, and a batch of 20 regions fitted in parallel.
+//! full fit, the profile intervals of that fit (`profiles/italy`, the
+//! largest part of a default batch region's CPU), and a batch of 20
+//! regions fitted in parallel.
 //!
 //! Run with `cargo bench --bench loss`; `benches/compare.sh` reads the
 //! medians from `target/criterion/*/new/estimates.json`.
@@ -76,6 +78,18 @@ fn benches(c: &mut Criterion) {
         });
     }
     c.bench_function("fit/italy", |b| b.iter(|| fit(&italy, &cfg).expect("fit")));
+    let fitted = fit(&italy, &cfg).expect("fit");
+    // The answer the timing stands next to.
+    let answer = seird_fit::fit::identify::profiles(&italy, &fitted);
+    eprintln!(
+        "profiles/italy: msle {:.4e}, threshold {:.4e}, intervals {:?}",
+        answer.loss,
+        answer.threshold,
+        answer.intervals()
+    );
+    c.bench_function("profiles/italy", |b| {
+        b.iter(|| seird_fit::fit::identify::profiles(&italy, &fitted))
+    });
     // 20 regions: every 12th eligible region, a spread of sizes and lengths.
     let twenty: Vec<_> = all.iter().step_by(12).take(20).cloned().collect();
     let mut group = c.benchmark_group("batch");

@@ -93,10 +93,10 @@ pub struct BacktestArgs {
     #[arg(long, default_value_t = 42, value_name = "N")]
     pub seed: u64,
     /// Output directory.
-    #[arg(long, default_value = "reports/backtest", value_name = "DIR")]
+    #[arg(short, long, default_value = "reports/backtest", value_name = "DIR")]
     pub out: PathBuf,
     /// Worker threads (0: one per core).
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(short, long, default_value_t = 0, value_name = "N")]
     pub jobs: usize,
     /// Keep regions an earlier run into --out finished with the same settings.
     #[arg(long)]
@@ -105,7 +105,7 @@ pub struct BacktestArgs {
     #[arg(long, value_name = "i/n")]
     pub shard: Option<Shard>,
     /// No progress output (errors only).
-    #[arg(long)]
+    #[arg(short, long)]
     pub quiet: bool,
 }
 

@@ -579,12 +579,19 @@ fn run_lbfgsb(
     let objective = SeirdObjective::from_shared(Arc::clone(data), config)?;
     let bounds = objective.bounds().clone();
     // A start point where the model cannot be solved is an error naming it,
-    // not a huge cost.
-    if let Err(source) = objective.loss(start) {
-        return Err(FitError::StartPoint {
+    // not a huge cost. A start inside the box is checked only when the run
+    // fails: the solver's first evaluation solves that very point with the
+    // same steps and state (see `SeirdObjective::scored_loss`), so it fails
+    // exactly when this check would, and a run that succeeds saves a solve.
+    let check_start = |objective: &SeirdObjective| match objective.loss(start) {
+        Err(source) => Err(FitError::StartPoint {
             params: start.describe(),
             source,
-        });
+        }),
+        Ok(_) => Ok(()),
+    };
+    if !bounds.contains(&start.to_array()) {
+        check_start(&objective)?;
     }
     let opt = &config.optimizer;
     let solver = LBFGSB::new(bounds)
@@ -594,10 +601,16 @@ fn run_lbfgsb(
         .and_then(|s| s.with_max_evals(opt.max_evals))?
         .with_stopping(opt.stopping);
     let x0 = start.to_array().to_vec();
-    let res = Executor::new(objective, solver)
+    let res = match Executor::new(objective, solver)
         .configure(|s| s.param(x0).max_iters(max_iters))
         .run()
-        .map_err(|e| FitError::Solver(e.into()))?;
+    {
+        Ok(res) => res,
+        Err(e) => {
+            check_start(&SeirdObjective::from_shared(Arc::clone(data), config)?)?;
+            return Err(FitError::Solver(e.into()));
+        }
+    };
     // The problem's own counters are authoritative (the state's copy is
     // only refreshed between iterations).
     let gradient_evals = res
@@ -626,12 +639,17 @@ fn run_lbfgsb(
         .ok_or_else(|| FitError::Optimizer("the problem was lost by the executor".into()))?;
     let params = Params::from_slice(&best)
         .map_err(|e| FitError::Optimizer(format!("the solver's best point: {e}")))?;
-    let loss = objective
-        .loss(&params)
-        .map_err(|source| FitError::FinalPoint {
-            params: params.describe(),
-            source,
-        })?;
+    // The best point was solved during the run: its loss is kept, to the
+    // bit what one more solve would give.
+    let loss = match objective.scored_loss(&params) {
+        Some(v) => v,
+        None => objective
+            .loss(&params)
+            .map_err(|source| FitError::FinalPoint {
+                params: params.describe(),
+                source,
+            })?,
+    };
     Ok(Run {
         params,
         loss,

@@ -23,11 +23,18 @@ use crate::model::{
 };
 use crate::optim::{fd_gradient, Bounds, FdScheme};
 
+/// Most evaluated points an objective keeps for
+/// [`SeirdObjective::scored_loss`].
+const SCORED_KEPT: usize = 1024;
+
 #[derive(Debug, Default, Clone)]
 struct Tally {
     /// Last evaluated point, its loss (NaN when the solve failed) and, when
     /// computed, its gradient.
     last: Option<(Vec<f64>, f64, Option<Vec<f64>>)>,
+    /// Every point solved successfully and its loss, in order (bit patterns
+    /// of the parameters), for [`SeirdObjective::scored_loss`].
+    scored: Vec<([u64; N_PARAMS], LossValue)>,
     solves: u64,
     failures: u64,
     last_failure: Option<SolveError>,
@@ -179,6 +186,38 @@ impl SeirdObjective {
         }
     }
 
+    fn remember(&self, p: &Params, v: LossValue) {
+        let mut t = self.tally.borrow_mut();
+        // Bounded for long runs (the optimize command's first-order
+        // methods); a point dropped is only solved again.
+        if t.scored.len() >= SCORED_KEPT {
+            t.scored.drain(..SCORED_KEPT / 2);
+        }
+        t.scored.push((bits(p), v));
+    }
+
+    /// The loss at `params` as an earlier evaluation of this objective
+    /// found it, if `params` (to the bit) was evaluated and solved; else
+    /// `None`.
+    ///
+    /// It is the value [`SeirdObjective::loss`] returns, to the bit: the
+    /// solve with sensitivities integrates the state with the same
+    /// arithmetic and the same steps (the error control measures the state
+    /// alone, and `beta` is the same expression), and the loss sums the
+    /// same terms in the same order (tested in tests/it/speed.rs on real
+    /// data). A fit re-scores its best point with this instead of one more
+    /// solve.
+    pub fn scored_loss(&self, params: &Params) -> Option<LossValue> {
+        let key = bits(params);
+        let t = self.tally.borrow();
+        // The best point is usually one of the last evaluated.
+        t.scored
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| *v)
+    }
+
     /// The loss as a plain number: NaN when the solve fails (and counted).
     fn loss_value(&self, x: &[f64]) -> f64 {
         // The length was checked by `cost`/`gradient` (`check_len`).
@@ -187,6 +226,9 @@ impl SeirdObjective {
         };
         let r = self.loss(&p);
         self.record(&r);
+        if let Ok(v) = r {
+            self.remember(&p, v);
+        }
         r.map(|v| v.msle).unwrap_or(f64::NAN)
     }
 
@@ -205,12 +247,21 @@ impl SeirdObjective {
         let r = self.loss_and_gradient(&p);
         self.record(&r);
         let (v, g) = match r {
-            Ok((v, g)) => (v.msle, g.to_vec()),
+            Ok((v, g)) => {
+                self.remember(&p, v);
+                (v.msle, g.to_vec())
+            }
             Err(_) => (f64::NAN, vec![f64::NAN; N_PARAMS]),
         };
         self.tally.borrow_mut().last = Some((x.to_vec(), v, Some(g.clone())));
         (v, g)
     }
+}
+
+/// The bit patterns of a parameter vector: a key that tells `0.0` from
+/// `-0.0`, as a solve might.
+fn bits(p: &Params) -> [u64; N_PARAMS] {
+    p.to_array().map(f64::to_bits)
 }
 
 /// The one check of training data before it is solved or scored: at least

@@ -418,12 +418,16 @@ fn ties_are_split_in_the_randomized_coverage_on_real_data() {
             "14",
             "--horizons",
             "7,14",
-            "--out",
+            // The short flags every batch-like command takes.
+            "-o",
             "bt",
-            "--quiet",
+            "-q",
+            "-j",
+            "2",
         ],
     );
     assert_eq!(code, 0, "{err}");
+    assert!(err.is_empty(), "-q: {err}");
     let mut reader = csv::Reader::from_path(tmp.path().join("bt/backtest.csv")).unwrap();
     let header = reader.headers().unwrap().clone();
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();

@@ -43,3 +43,4 @@ mod report_plot;
 mod report_ux;
 mod run_config;
 mod scale;
+mod speed;
