@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::data::{DeclinePolicy, TrainingData};
-use crate::fit::{FitResult, Forecast};
+use crate::fit::{FitResult, Forecast, Target};
 use crate::model::{N_PARAMS, PARAM_NAMES};
 
 use super::group_thousands;
@@ -103,6 +103,26 @@ struct Headline {
     cases: f64,
     deaths: f64,
     observed: Option<(f64, f64)>,
+}
+
+/// The last forecast day's 5/50/95 % quantiles of cumulative cases and of
+/// deaths, when the forecast has intervals.
+fn published_headline(forecast: &Forecast) -> Option<(chrono::NaiveDate, [f64; 3], [f64; 3])> {
+    let iv = forecast.intervals.as_ref()?;
+    let date = *iv.dates.last()?;
+    let last = |target: Target| -> Option<[f64; 3]> {
+        let q = |l: f64| iv.quantile(target, l).and_then(|v| v.last().copied());
+        Some([q(0.05)?, q(0.5)?, q(0.95)?])
+    };
+    Some((date, last(Target::Cases)?, last(Target::Deaths)?))
+}
+
+/// `n` persons with the noun in the singular for exactly one ("1 death",
+/// "2 deaths", "1,234 cases").
+fn counted(n: f64, noun: &str) -> String {
+    let n = group_thousands(n);
+    let s = if n == "1" { "" } else { "s" };
+    format!("{n} {noun}{s}")
 }
 
 fn headline(data: &TrainingData, forecast: &Forecast) -> Option<Headline> {
@@ -248,8 +268,9 @@ fn quality_section(s: &mut String, data: &TrainingData, forecast: &Forecast) {
     } else if q.rmsle_daily_cases > 1.0 {
         let _ = writeln!(
             s,
-            "**Poor fit:** the model misses daily cases {:.1}-fold on a typical day.\n",
-            q.rmsle_daily_cases.exp()
+            "**Poor fit:** the model misses daily cases {:.1}-fold on the median day, and \
+             {:.1}-fold or more on one day in ten.\n",
+            q.median_fold_daily_cases, q.p90_fold_daily_cases
         );
     }
 }
@@ -272,9 +293,10 @@ pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -
         s,
         "Blue shade: the training window; yellow: the forecast days. Light rings: \
          observations the fit saw; crosses: held-out observations after the window. \
-         Dark lines: the model over the training window; dashed: its forecast \
-         (with its 50 % and 90 % intervals when computed). Zeros sit on the grey \
-         row marked 0. R(t) = beta(t)/rho is the reproduction number in a wholly \
+         Dark lines: the model over the training window; dashed: the forecast, the \
+         median of its 50 % and 90 % intervals (shaded) when they were computed, from \
+         the last observation (the model curve then continues as a thin line), else \
+         the model curve. Zeros sit on the grey row marked 0. R(t) = beta(t)/rho is the reproduction number in a wholly \
          susceptible population; R_eff = R(t) S/N accounts for the immune.\n"
     );
 
@@ -409,12 +431,47 @@ pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -
     );
 
     let _ = writeln!(s, "## Forecast\n");
-    if let Some(h) = headline(data, forecast) {
+    let days_ahead = forecast.dates.len().saturating_sub(forecast.train_days);
+    let published = published_headline(forecast);
+    if let (Some(h), Some((date, [c05, c50, c95], [d05, d50, d95]))) =
+        (headline(data, forecast), published)
+    {
+        // With intervals the forecast is their median (the table below,
+        // forecast_quantiles.csv and the dashed line of forecast.png); the
+        // model curve is not it, and a headline quoting the curve
+        // contradicted the table (Italy to 2020-04-30: 231,400 against a
+        // median of 257,974).
+        let method = result
+            .forecast
+            .as_ref()
+            .map_or(String::new(), |f| format!(", method `{}`", f.method));
         let _ = writeln!(
             s,
-            "On {} ({} days after the window) the model predicts {} cumulative cases and {} deaths.",
+            "On {date} ({days_ahead} days after the window) the forecast (median{method}) is \
+             {} and {} (90 % intervals {}-{} and {}-{}); the fitted model's curve alone \
+             reaches {} and {}.",
+            counted(c50, "cumulative case"),
+            counted(d50, "death"),
+            group_thousands(c05),
+            group_thousands(c95),
+            group_thousands(d05),
+            group_thousands(d95),
+            group_thousands(h.cases),
+            group_thousands(h.deaths)
+        );
+        if let Some((c, d)) = h.observed {
+            let _ = writeln!(
+                s,
+                "Observed that day: {} and {}.",
+                counted(c, "case"),
+                counted(d, "death")
+            );
+        }
+    } else if let Some(h) = headline(data, forecast) {
+        let _ = writeln!(
+            s,
+            "On {} ({days_ahead} days after the window) the model predicts {} cumulative cases and {} deaths.",
             h.date,
-            forecast.dates.len().saturating_sub(forecast.train_days),
             group_thousands(h.cases),
             group_thousands(h.deaths)
         );
@@ -430,7 +487,8 @@ pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -
     if let Some(iv) = &forecast.intervals {
         let how = result.forecast.as_ref().map_or(String::new(), |f| {
             format!(
-                " (method `{}`, calibrated on {} earlier refits of this region)",
+                " (method `{}`, calibrated on its own errors at {} earlier origins of this \
+                 region, the data cut at each)",
                 f.method, f.pseudo_origins
             )
         });
@@ -507,7 +565,21 @@ pub fn summary_text(result: &FitResult, forecast: &Forecast) -> String {
             fmt_value(hi[j])
         );
     }
-    if let (Some(d), Some(c), Some(x)) = (
+    // The published forecast (the intervals' median) when there is one; the
+    // model curve, which this line printed as "forecast" before, can be far
+    // from it (Kenedy, TX: 8 cases and 1 death against 7 and 2).
+    if let Some((d, [c05, c50, c95], [d05, d50, d95])) = published_headline(forecast) {
+        let _ = writeln!(
+            s,
+            "  forecast {d} (median [90 %]): {} cases [{}, {}], {} deaths [{}, {}]",
+            group_thousands(c50),
+            group_thousands(c05),
+            group_thousands(c95),
+            group_thousands(d50),
+            group_thousands(d05),
+            group_thousands(d95)
+        );
+    } else if let (Some(d), Some(c), Some(x)) = (
         forecast.dates.last(),
         forecast.cases.last(),
         forecast.deaths.last(),
@@ -540,17 +612,25 @@ pub fn verdict_words(
     // (R_0 = 6.4899 is 6.49), as in the parameter list above.
     let near = |a: f64, b: f64| (a - b).abs() <= 1e-3 * width;
     let [a, b] = interval;
+    // An undetermined value's profile may still close on one side: Kenedy's
+    // R_t = 0 has [0, 1.79], its R_0 [0, 3.64], and profiles.png shows those
+    // limits; the words must not say the data say nothing.
+    let limit = match (near(a, lo), near(b, hi)) {
+        (true, false) => format!(" (at most {b:.3})"),
+        (false, true) => format!(" (at least {a:.3})"),
+        _ => String::new(),
+    };
     if status == Identifiability::OnBound || near(value, lo) || near(value, hi) {
         let side = if (value - lo).abs() <= (hi - value).abs() {
             "lower"
         } else {
             "upper"
         };
-        return format!("{side} bound: the data do not determine it");
+        return format!("{side} bound: the data do not determine it{limit}");
     }
     match (status, near(a, lo), near(b, hi)) {
         (Identifiability::NotIdentifiable, _, _) | (_, true, true) => {
-            "not identifiable: the data do not determine it".into()
+            format!("not identifiable: the data do not determine it{limit}")
         }
         (_, false, true) => format!("at least {a:.3}: the data give no upper limit"),
         (_, true, false) => format!("at most {b:.3}: the data give no lower limit"),
@@ -606,11 +686,30 @@ mod tests {
         );
         assert_eq!(
             verdict_words(6.4899, [5.0, 6.49], 0.0, 6.49, Estimated),
-            "upper bound: the data do not determine it"
+            "upper bound: the data do not determine it (at least 5.000)"
         );
         assert_eq!(
             verdict_words(3.48, [3.48, 4.3], 3.48, 18.0, OnBound),
-            "lower bound: the data do not determine it"
+            "lower bound: the data do not determine it (at most 4.300)"
+        );
+        // Kenedy, TX to 2020-09-30: R_t = 0 in [0, 1.792] of [0, 6.49].
+        assert_eq!(
+            verdict_words(0.0, [0.0, 1.792], 0.0, 6.49, OnBound),
+            "lower bound: the data do not determine it (at most 1.792)"
+        );
+        // An interval from bound to bound gives no limit.
+        assert_eq!(
+            verdict_words(5.0, [0.0, 5.0], 0.0, 5.0, OnBound),
+            "upper bound: the data do not determine it"
+        );
+        // Over half the box is not identifiable, but one side may close.
+        assert_eq!(
+            verdict_words(1.012, [0.0, 3.643], 0.0, 6.49, NotIdentifiable),
+            "not identifiable: the data do not determine it (at most 3.643)"
+        );
+        assert_eq!(
+            verdict_words(0.15, [0.12, 0.15], 0.01, 0.15, OnBound),
+            "upper bound: the data do not determine it (at least 0.120)"
         );
         assert_eq!(
             verdict_words(2.0, [0.0, 5.0], 0.0, 5.0, Estimated),

@@ -6,12 +6,15 @@
 //!
 //! * [`draw_forecast`]: the region plot, three panels over one date axis:
 //!   cumulative and daily new cases and deaths (log scale, zeros on a row of
-//!   their own), then R(t) = beta(t)/rho and R_eff = R(t) S/N with the R = 1
+//!   their own; with tiny counts the axis reaches down to the model's and
+//!   the bands' values below 1 a day, labelled 1-2-5 or 1-3 per decade),
+//!   then R(t) = beta(t)/rho and R_eff = R(t) S/N with the R = 1
 //!   line. Observations are light rings (held-out ones crosses), the model a
-//!   dark line; over the forecast days the forecast is dashed (the median of
-//!   [`crate::fit::Intervals`], with its 50 % and 90 % bands, when the
-//!   forecast has them, the model curve then continuing thin; else the
-//!   model curve); training and
+//!   dark line; over the forecast days the forecast is dashed
+//!   ([`forecast_line`]: the median of [`crate::fit::Intervals`] from the
+//!   last observation, with its 50 % and 90 % bands, when the forecast has
+//!   them, the model curve then continuing thin; else the model curve);
+//!   training and
 //!   forecast days are shaded apart, and the legends sit in a column of
 //!   their own at the right, off the data. Generic over the backend, so
 //!   tests can draw into a pixel buffer.
@@ -316,8 +319,15 @@ fn finite_axis(lo: f64, hi: f64, log: bool) -> (f64, f64) {
     }
 }
 
-/// Axis labels for counts: `1`, `500`, `20k`, `3M`.
+/// Axis labels for counts: `0.05`, `1`, `500`, `20k`, `3M`. Below 1 (a
+/// daily panel of a county whose model adds a case a week) as many decimals
+/// as the value's first digit needs, so 0.002 is not printed as 0.
 fn human(v: f64) -> String {
+    if v > 0.0 && v < 1.0 {
+        let decimals = (-v.log10().floor()).clamp(1.0, 12.0) as usize;
+        let s = format!("{v:.decimals$}");
+        return s.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
     let (scaled, suffix) = if v >= 1e9 {
         (v / 1e9, "G")
     } else if v >= 1e6 {
@@ -330,6 +340,43 @@ fn human(v: f64) -> String {
     let s = format!("{scaled:.2}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     format!("{s}{suffix}")
+}
+
+/// Tick values of a log count axis over `lo..hi`: 1-2-5 in every decade
+/// when the axis spans at most 2.5 decades, 1-3 up to 5 decades, else
+/// powers of ten (every second, third... when there are more than nine,
+/// so that 1 stays one of them): about a label per 25 px of a count panel
+/// at most.
+///
+/// plotters' own log ticks are powers of ten only, so a county's axis from
+/// 0.3 to 20 had the single label "1" and a point at 2 a day none.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo > 0.0 && hi > lo && hi.is_finite()) {
+        return Vec::new();
+    }
+    let decades = (hi / lo).log10();
+    let (mantissas, step): (&[f64], i32) = if decades <= 2.5 {
+        (&[1.0, 2.0, 5.0], 1)
+    } else if decades <= 5.0 {
+        (&[1.0, 3.0], 1)
+    } else {
+        (&[1.0], (decades / 9.0).ceil().max(1.0) as i32)
+    };
+    let first = (lo.log10().floor() as i32).div_euclid(step) * step;
+    let last = hi.log10().ceil() as i32;
+    let mut ticks = Vec::new();
+    let mut e = first;
+    while e <= last {
+        for m in mantissas {
+            // Parsed from text, so 2e-1 is the double nearest 0.2, as typed.
+            let v: f64 = format!("{m}e{e}").parse().unwrap_or(f64::NAN);
+            if v >= lo && v <= hi {
+                ticks.push(v);
+            }
+        }
+        e += step;
+    }
+    ticks
 }
 
 /// Observed cumulative cases: the line of the model in [`CASES`], the
@@ -413,13 +460,15 @@ fn draw_legend<DB: DrawingBackend>(
     Ok(())
 }
 
-/// One count panel's content: a series per quantity with its colours, and
-/// the forecast bands `(x, [q05, q25, q50, q75, q95])` when there are any.
+/// One count panel's content: a series per quantity with its colours, the
+/// forecast bands `(x, [q05, q25, q50, q75, q95])` when there are any, and
+/// the dashed forecast line of each quantity ([`forecast_line`], at x).
 struct CountPanel<'a> {
     caption: String,
     y_desc: &'a str,
     series: [(&'a Series, RGBColor, RGBColor); 2],
     bands: [Vec<(f64, [f64; 5])>; 2],
+    forecast: [Vec<(f64, f64)>; 2],
 }
 
 /// Where things are on the x axis: the range, the end of the training
@@ -447,27 +496,62 @@ fn draw_count_panel<DB: DrawingBackend>(
     panel: &CountPanel,
     x: &XAxis,
 ) -> Result<(), Error> {
-    // Counts are integers, so observed positives are >= 1; the zero row sits
-    // well below the smallest of them, the axis a little below the row.
-    let min_pos = panel
-        .series
-        .iter()
-        .flat_map(|(s, _, _)| s.observed_values())
-        .filter(|v| *v > 0.0 && v.is_finite())
-        .fold(1.0, f64::min);
-    let zero = min_pos / 3.0;
-    let lo = zero / 1.6;
+    // Counts are integers, so observed positives are >= 1; the axis starts
+    // at the smallest of them (Hubei's cumulative counts start at 444: an
+    // axis from 1 left a quarter of the panel empty). The model and
+    // the bands go lower where counts are tiny (a county's model adds 0.1
+    // cases a day): the axis then reaches down to them, or they would not
+    // be drawn at all. Not below 1/100 of the smallest observation (a case
+    // in 100 days) nor 1/10^4 of the largest value, so the early tail of a
+    // large outbreak's model (0.001 a day in January) does not squeeze
+    // what matters into the top of the panel. The zero row sits well below
+    // the smallest value shown, the axis a little below the row.
+    let positive_min = |it: &mut dyn Iterator<Item = f64>| {
+        it.filter(|v| *v > 0.0 && v.is_finite())
+            .fold(f64::INFINITY, f64::min)
+    };
+    let obs_min = positive_min(
+        &mut panel
+            .series
+            .iter()
+            .flat_map(|(s, _, _)| s.observed_values()),
+    );
+    // No positive observation at all: the axis starts at 1.
+    let obs_min = if obs_min.is_finite() { obs_min } else { 1.0 };
     let max = panel
         .series
         .iter()
         .flat_map(|(s, _, _)| s.all_values())
         .chain(panel.bands.iter().flatten().map(|(_, q)| q[4]))
+        .chain(panel.forecast.iter().flatten().map(|p| p.1))
         .filter(|v| v.is_finite())
         .fold(1.0, f64::max);
+    let model_min = positive_min(
+        &mut panel
+            .series
+            .iter()
+            .flat_map(|(s, _, _)| s.model_train.iter().chain(&s.model_forecast))
+            .chain(panel.forecast.iter().flatten())
+            .map(|p| p.1)
+            .chain(panel.bands.iter().flatten().flat_map(|(_, q)| *q)),
+    );
+    let min_pos = obs_min.min(model_min.max(obs_min / 100.0).max(max / 1e4));
+    let zero = min_pos / 3.0;
+    let lo = zero / 1.6;
     let (lo, hi) = finite_axis(lo, max * 1.8, true);
-    // Model values this small are less than a person; below the zero row
+    // Model values this small are too small to show; below the zero row
     // they would cross it and read as zeros.
     let model_floor = zero * 1.5;
+    // Labelled ticks only where values are drawn, and none within 18 px
+    // of the zero row, where it would touch the row's "0" (Hubei: "10" sat
+    // on it). The plotting area is the panel less its caption, date labels
+    // and margins, about 80 px.
+    let px_per_decade =
+        (area.dim_in_pixel().1 as f64 - 80.0).max(1.0) / (hi / lo).log10().max(1e-9);
+    let ticks: Vec<f64> = log_ticks(lo, hi)
+        .into_iter()
+        .filter(|t| *t >= model_floor && (t / zero).log10() * px_per_decade >= 18.0)
+        .collect();
 
     let mut chart = ChartBuilder::on(area)
         .caption(&panel.caption, (FONT, 18))
@@ -475,7 +559,7 @@ fn draw_count_panel<DB: DrawingBackend>(
         .margin_right(14)
         .x_label_area_size(28)
         .y_label_area_size(66)
-        .build_cartesian_2d(x.range.clone(), (lo..hi).log_scale())
+        .build_cartesian_2d(x.range.clone(), (lo..hi).log_scale().with_key_points(ticks))
         .map_err(plot_err)?;
     chart
         .draw_series([
@@ -551,36 +635,35 @@ fn draw_count_panel<DB: DrawingBackend>(
             )
             .map_err(plot_err)?;
     }
-    for ((s, _, color), bands) in panel.series.iter().zip(&panel.bands) {
+    for (((s, _, color), bands), forecast) in
+        panel.series.iter().zip(&panel.bands).zip(&panel.forecast)
+    {
         chart
             .draw_series(LineSeries::new(
                 positive(&s.model_train, model_floor),
                 color.stroke_width(3),
             ))
             .map_err(plot_err)?;
-        // With intervals, the forecast is their median (the method's point
-        // forecast, what fit.json reports), not the model curve: drawing
-        // the curve dashed as "forecast" showed a line far from the bands
-        // the tool publishes (Jiangsu, Iceland). The curve stays, thin.
-        let forecast: Vec<(f64, f64)> = if bands.is_empty() {
-            s.model_forecast.clone()
-        } else {
+        // With intervals, the dashed forecast is their median (see
+        // [`forecast_line`]), and the model curve continues thin.
+        if !bands.is_empty() {
             chart
                 .draw_series(LineSeries::new(
                     positive(&s.model_forecast, model_floor),
                     color.mix(0.7).stroke_width(1),
                 ))
                 .map_err(plot_err)?;
-            s.model_forecast
-                .first()
-                .copied()
-                .into_iter()
-                .chain(bands.iter().map(|(x, q)| (*x, q[2])))
-                .collect()
-        };
+        }
+        // A forecast of no new cases is a forecast too: it goes on the zero
+        // row, as zero observations do, rather than vanishing.
+        let forecast: Vec<(f64, f64)> = forecast
+            .iter()
+            .filter(|p| p.1.is_finite())
+            .map(|&(x, v)| (x, if v < model_floor { zero } else { v }))
+            .collect();
         chart
             .draw_series(DashedLineSeries::new(
-                positive(&forecast, model_floor),
+                forecast,
                 10,
                 5,
                 color.stroke_width(3),
@@ -606,6 +689,66 @@ fn daily(cum: &[Option<f64>]) -> Vec<Option<f64>> {
 fn daily_model(cum: &[f64]) -> Vec<f64> {
     let cum: Vec<Option<f64>> = cum.iter().map(|v| Some(*v)).collect();
     daily(&cum).iter().map(|v| v.unwrap_or(f64::NAN)).collect()
+}
+
+/// The points the dashed forecast line of `target` in `forecast.png` is
+/// drawn through, by date.
+///
+/// With intervals it is their median, the method's point forecast that
+/// `forecast_quantiles.csv` and fit.json publish, from the last training
+/// day's observation (the origin the forecast starts from) over every
+/// forecast day. Drawing the model curve dashed as "forecast" showed a line
+/// far from the published bands (Jiangsu: ~3k against a median of 650).
+/// Without intervals it is the model curve from the last training day.
+/// Daily targets are daily differences, a correction (a fall) counted 0.
+pub fn forecast_line(
+    data: &TrainingData,
+    forecast: &Forecast,
+    target: Target,
+) -> Vec<(chrono::NaiveDate, f64)> {
+    let train = forecast.train_days.min(forecast.dates.len());
+    if train == 0 {
+        return Vec::new();
+    }
+    let origin = forecast.dates[train - 1];
+    let median = forecast
+        .intervals
+        .as_ref()
+        .and_then(|iv| Some((iv, iv.quantile(target, 0.5)?)));
+    if let Some((iv, median)) = median {
+        let observed = |cum: &[f64]| -> Option<f64> {
+            let n = cum.len();
+            match target {
+                Target::Cases | Target::Deaths => cum.last().copied(),
+                Target::NewCases | Target::NewDeaths if n >= 2 => {
+                    Some((cum[n - 1] - cum[n - 2]).max(0.0))
+                }
+                _ => None,
+            }
+        };
+        let anchor = match target {
+            Target::Cases | Target::NewCases => observed(&data.cases),
+            Target::Deaths | Target::NewDeaths => observed(&data.deaths),
+        };
+        return anchor
+            .filter(|v| v.is_finite())
+            .map(|v| (origin, v))
+            .into_iter()
+            .chain(iv.dates.iter().copied().zip(median))
+            .collect();
+    }
+    let model = match target {
+        Target::Cases => forecast.cases.clone(),
+        Target::Deaths => forecast.deaths.clone(),
+        Target::NewCases => daily_model(&forecast.cases),
+        Target::NewDeaths => daily_model(&forecast.deaths),
+    };
+    forecast.dates[train - 1..]
+        .iter()
+        .copied()
+        .zip(model.get(train - 1..).unwrap_or_default().iter().copied())
+        .filter(|p| p.1.is_finite())
+        .collect()
 }
 
 /// The 5 %, 25 %, 75 % and 95 % quantiles of `target` per forecast day, at
@@ -667,6 +810,12 @@ pub fn draw_forecast<DB: DrawingBackend>(
         train_days,
     );
     let has_bands = forecast.intervals.is_some();
+    let line = |target: Target| -> Vec<(f64, f64)> {
+        forecast_line(data, forecast, target)
+            .into_iter()
+            .map(|(d, v)| ((d - start).num_days() as f64, v))
+            .collect()
+    };
 
     root.fill(&WHITE).map_err(plot_err)?;
     let (w, h) = root.dim_in_pixel();
@@ -705,6 +854,7 @@ pub fn draw_forecast<DB: DrawingBackend>(
                 bands(forecast, Target::Cases, start),
                 bands(forecast, Target::Deaths, start),
             ],
+            forecast: [line(Target::Cases), line(Target::Deaths)],
         },
         &x,
     )?;
@@ -722,6 +872,7 @@ pub fn draw_forecast<DB: DrawingBackend>(
                 bands(forecast, Target::NewCases, start),
                 bands(forecast, Target::NewDeaths, start),
             ],
+            forecast: [line(Target::NewCases), line(Target::NewDeaths)],
         },
         &x,
     )?;
@@ -1361,6 +1512,35 @@ mod tests {
         assert_eq!(human(500.0), "500");
         assert_eq!(human(20_000.0), "20k");
         assert_eq!(human(2_500_000.0), "2.5M");
+    }
+
+    #[test]
+    fn small_counts_get_decimals_not_zero() {
+        assert_eq!(human(0.5), "0.5");
+        assert_eq!(human(0.05), "0.05");
+        assert_eq!(human(0.002), "0.002");
+        assert_eq!(human(0.3), "0.3");
+    }
+
+    #[test]
+    fn log_ticks_label_a_county_axis_densely_and_a_country_axis_by_decades() {
+        // A county's daily panel, 0.3 to 20 a day: 2 and 5 are labelled.
+        assert_eq!(log_ticks(0.3, 20.0), [0.5, 1.0, 2.0, 5.0, 10.0, 20.0]);
+        // Four decades: 1 and 3 in each.
+        assert_eq!(
+            log_ticks(0.02, 200.0),
+            [0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
+        );
+        // A country's cumulative panel, 0.2 to 3M: powers of ten.
+        assert_eq!(log_ticks(0.2, 3e6), [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6]);
+        // The US, 0.2 to 25M: still every decade (every other one left 1
+        // unlabelled).
+        assert_eq!(log_ticks(0.2, 2.5e7).len(), 8);
+        // Twenty decades: at most about nine labels, 1 among them.
+        let t = log_ticks(1e-10, 1e10);
+        assert!(t.len() <= 9 && t.len() >= 6, "{t:?}");
+        assert!(t.contains(&1.0), "{t:?}");
+        assert!(log_ticks(0.0, 1.0).is_empty() && log_ticks(2.0, 1.0).is_empty());
     }
 
     #[test]

@@ -72,10 +72,23 @@ fn render(profiles: &Profiles, result: &FitResult, buf: &mut [u8]) -> Result<(),
         } else {
             RGBColor(170, 60, 0)
         };
+        // The longest verdicts ("not identifiable: ... (at least 0.716)")
+        // ran past the panel, and off the image in the last column: the
+        // font shrinks until the words fit beside the axis' label area.
+        // plotters' estimate came out up to 4 % short of the drawn width.
+        let room = head.dim_in_pixel().0.saturating_sub(72) as f64 / 1.06;
+        let mut size = 13.0;
+        while size > 9.0 {
+            let font = ("sans-serif", size).into_text_style(&head);
+            match head.estimate_text_size(&verdict, &font) {
+                Ok((w, _)) if w as f64 > room => size -= 0.5,
+                _ => break,
+            }
+        }
         head.draw(&Text::new(
             verdict,
             (60, 27),
-            ("sans-serif", 13).into_font().color(&colour),
+            ("sans-serif", size).into_font().color(&colour),
         ))
         .map_err(plot_err)?;
         // Loss relative to the minimum, capped a little above the threshold
@@ -167,12 +180,28 @@ fn render(profiles: &Profiles, result: &FitResult, buf: &mut [u8]) -> Result<(),
 
 /// A value in at most 4 significant digits, for panel headings.
 fn short(v: f64) -> String {
-    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
+    // A parameter on the bound 0 is 0, not "0.000000" (R_t of a region
+    // whose transmission stopped).
+    if v == 0.0 {
+        return "0".into();
+    }
+    if v.abs() < 1e-3 || v.abs() >= 1e5 {
         format!("{v:.3e}")
     } else {
         let digits = (3 - v.abs().max(1e-300).log10().floor() as i32).clamp(0, 6) as usize;
         format!("{v:.digits$}")
     }
+}
+
+/// Size of `profiles.png` in pixels: 4 x 2 panels.
+pub const PROFILES_SIZE: (u32, u32) = SIZE;
+
+/// Draws the profile plot into a new RGB buffer of [`PROFILES_SIZE`]
+/// (3 bytes per pixel), as [`write_profiles_png`] does before encoding.
+pub fn render_profiles_rgb(profiles: &Profiles, result: &FitResult) -> Result<Vec<u8>, Error> {
+    let mut buf = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
+    render(profiles, result, &mut buf)?;
+    Ok(buf)
 }
 
 /// Writes the profile plot of the fit `result` to `path` atomically.
@@ -181,8 +210,7 @@ pub fn write_profiles_png(
     profiles: &Profiles,
     result: &FitResult,
 ) -> Result<(), Error> {
-    let mut buf = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
-    render(profiles, result, &mut buf)?;
+    let buf = render_profiles_rgb(profiles, result)?;
     let mut png = Vec::new();
     {
         let mut enc = ::png::Encoder::new(&mut png, SIZE.0, SIZE.1);

@@ -41,6 +41,15 @@ pub struct WindowQuality {
     pub rmsle_daily_cases: f64,
     /// The same for daily deaths; `None` when no death was observed.
     pub rmsle_daily_deaths: Option<f64>,
+    /// The median day's fold error of daily new cases,
+    /// `exp(median |ln(1 + obs) - ln(1 + model)|)`: what a typical day
+    /// looks like. The RMSLE is not that: a few days reported as 0 (a
+    /// correction, a day without a report) dominate it (Hubei to
+    /// 2020-02-15: RMSLE 2.44, "11.5-fold", while most days are within 2-fold).
+    pub median_fold_daily_cases: f64,
+    /// The 90th percentile of the same fold errors: one day in ten is
+    /// missed by this much or more.
+    pub p90_fold_daily_cases: f64,
     /// The largest fold error on a day with at least 10 cumulative counts.
     pub worst: Option<Misfit>,
     /// Waves of daily cases in the window (see [`count_waves`]).
@@ -70,7 +79,24 @@ pub fn window_quality(data: &TrainingData, forecast: &Forecast) -> WindowQuality
     };
     let obs_cases = daily(&data.cases);
     let obs_deaths = daily(&data.deaths);
-    let rmsle_daily_cases = rmsle(&obs_cases, &daily(&forecast.cases));
+    let model_cases = daily(&forecast.cases);
+    let rmsle_daily_cases = rmsle(&obs_cases, &model_cases);
+    let mut log_errors: Vec<f64> = obs_cases
+        .iter()
+        .zip(&model_cases)
+        .map(|(o, m)| (o.ln_1p() - m.ln_1p()).abs())
+        .filter(|e| e.is_finite())
+        .collect();
+    log_errors.sort_by(f64::total_cmp);
+    // Nearest-rank percentiles: a day's own error, not an interpolation.
+    let fold_at = |q: f64| -> f64 {
+        if log_errors.is_empty() {
+            return 1.0;
+        }
+        let k = ((q * log_errors.len() as f64).ceil() as usize).clamp(1, log_errors.len());
+        log_errors[k - 1].exp()
+    };
+    let (median_fold_daily_cases, p90_fold_daily_cases) = (fold_at(0.5), fold_at(0.9));
     let any_death = data.deaths[..n].iter().any(|d| *d > 0.0);
     let rmsle_daily_deaths = any_death.then(|| rmsle(&obs_deaths, &daily(&forecast.deaths)));
 
@@ -104,6 +130,8 @@ pub fn window_quality(data: &TrainingData, forecast: &Forecast) -> WindowQuality
     WindowQuality {
         rmsle_daily_cases,
         rmsle_daily_deaths,
+        median_fold_daily_cases,
+        p90_fold_daily_cases,
         worst,
         waves: count_waves(&obs_cases),
         new_cases,

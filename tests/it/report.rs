@@ -406,3 +406,75 @@ fn hostile_region_names_stay_text_in_report_md() {
         "a javascript link in report.html"
     );
 }
+
+/// Intervals whose quantiles are `factor` times the model's cumulative
+/// values, times `1 + 0.2 (level - 0.5)`: 9 % below and above at 5 and 95 %.
+fn scaled_intervals(forecast: &seird_fit::fit::Forecast, factor: f64) -> seird_fit::fit::Intervals {
+    use seird_fit::fit::HUB_LEVELS;
+    let t = forecast.train_days;
+    let n = forecast.dates.len();
+    let per = |v: &[f64]| -> Vec<Vec<f64>> {
+        (t..n)
+            .map(|j| {
+                HUB_LEVELS
+                    .iter()
+                    .map(|l| v[j] * factor * (1.0 + 0.2 * (l - 0.5)))
+                    .collect()
+            })
+            .collect()
+    };
+    let daily = |v: &[f64]| -> Vec<f64> {
+        (0..n)
+            .map(|j| if j == 0 { 0.0 } else { v[j] - v[j - 1] })
+            .collect()
+    };
+    seird_fit::fit::Intervals {
+        levels: HUB_LEVELS.to_vec(),
+        dates: forecast.dates[t..].to_vec(),
+        values: [
+            per(&forecast.cases),
+            per(&forecast.deaths),
+            per(&daily(&forecast.cases)),
+            per(&daily(&forecast.deaths)),
+        ],
+    }
+}
+
+#[test]
+fn the_forecast_headline_quotes_the_published_median_not_the_model_curve() {
+    let (data, result, mut forecast) = outbreak(italy(), TRAIN, HELD, FORECAST);
+    forecast.intervals = Some(scaled_intervals(&forecast, 0.5));
+    let tmp = tempfile::tempdir().unwrap();
+    let files = report::write_region(tmp.path(), &data, &result, &forecast).unwrap();
+    let md = std::fs::read_to_string(&files.report_md).unwrap();
+    // The last forecast day, 2020-04-13 (t = 43): median half the model.
+    let g = report::group_thousands;
+    let (model, median) = (model_cases(43), 0.5 * model_cases(43));
+    let deaths = 0.5 * model_deaths(43);
+    // 5 % and 95 %: the median times 1 -/+ 0.2 * 0.45.
+    let (lo, hi) = (median * 0.91, median * 1.09);
+    let want = format!(
+        "On 2020-04-13 (14 days after the window) the forecast (median) is {} cumulative cases \
+         and {} deaths (90 % intervals {}-{} and",
+        g(median),
+        g(deaths),
+        g(lo),
+        g(hi)
+    );
+    assert!(md.contains(&want), "report.md lacks {want:?}:\n{md}");
+    assert!(
+        md.contains(&format!(
+            "the fitted model's curve alone reaches {}",
+            g(model)
+        )),
+        "{md}"
+    );
+    assert!(!md.contains("the model predicts"), "{md}");
+    // The terminal line says the same.
+    let text = report::summary_text(&result, &forecast);
+    let want = format!(
+        "  forecast 2020-04-13 (median [90 %]): {} cases [",
+        g(median)
+    );
+    assert!(text.contains(&want), "summary lacks {want:?}:\n{text}");
+}

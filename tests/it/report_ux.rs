@@ -142,3 +142,32 @@ fn summary_json_has_arrays_nulls_integers_dates_and_the_forecast() {
     assert_eq!(back.regions[1].at_bound, "theta");
     assert_eq!(back.regions[1].error, "");
 }
+
+#[test]
+fn a_poor_fit_is_worded_by_its_median_day_not_by_the_rmsle() {
+    // Every fourth day reports nothing (the next day catches up, twice the
+    // model): the zero days' errors dominate the RMSLE, while the median
+    // day is missed by the rounding of small early counts at most.
+    let (mut data, result, forecast) = outbreak(RegionKey::country("Italy"), 30, 10, 14);
+    for j in (4..30).step_by(4) {
+        data.cases[j] = data.cases[j - 1];
+    }
+    let q = report::quality::window_quality(&data, &forecast);
+    assert!(q.rmsle_daily_cases > 1.0, "{}", q.rmsle_daily_cases);
+    assert!(
+        q.median_fold_daily_cases > 1.0 && q.median_fold_daily_cases < 1.6,
+        "median {}",
+        q.median_fold_daily_cases
+    );
+    // 6 of 29 days are zeros, so one day in ten is missed many-fold.
+    assert!(q.p90_fold_daily_cases > 5.0, "{}", q.p90_fold_daily_cases);
+    let tmp = tempfile::tempdir().unwrap();
+    let files = report::write_region(tmp.path(), &data, &result, &forecast).unwrap();
+    let md = std::fs::read_to_string(files.report_md).unwrap();
+    let want = format!(
+        "**Poor fit:** the model misses daily cases {:.1}-fold on the median day",
+        q.median_fold_daily_cases
+    );
+    assert!(md.contains(&want), "{md}");
+    assert!(!md.contains("on a typical day"), "{md}");
+}
