@@ -1029,7 +1029,9 @@ pub fn draw_forecast<DB: DrawingBackend>(
 }
 
 /// A small text-free SVG of the fit: observed (thin) and model (thick)
-/// cumulative cases and deaths on a log axis, training window shaded.
+/// cumulative cases and deaths on a log axis, training window shaded, and
+/// dashed the published forecast (the median, [`forecast_line`]), as in
+/// `forecast.png`.
 pub fn thumbnail_svg(data: &TrainingData, forecast: &Forecast) -> Result<String, Error> {
     let rows = forecast_rows(data, forecast)?;
     let cases = Series::new(&rows, |r| r.observed_cases, |r| r.fitted_cases);
@@ -1057,7 +1059,18 @@ pub fn thumbnail_svg(data: &TrainingData, forecast: &Forecast) -> Result<String,
                 TRAIN_SHADE.filled(),
             )))
             .map_err(plot_err)?;
-        for (s, color) in [(&cases, CASES), (&deaths, DEATHS)] {
+        let start = forecast.dates.first().copied();
+        for (s, color, target) in [
+            (&cases, CASES, Target::Cases),
+            (&deaths, DEATHS, Target::Deaths),
+        ] {
+            let dashed: Vec<(f64, f64)> = match start {
+                Some(start) => forecast_line(data, forecast, target)
+                    .into_iter()
+                    .map(|(d, v)| ((d - start).num_days() as f64, v))
+                    .collect(),
+                None => Vec::new(),
+            };
             let mut observed = s.observed_train.clone();
             observed.extend(&s.observed_held);
             chart
@@ -1074,7 +1087,7 @@ pub fn thumbnail_svg(data: &TrainingData, forecast: &Forecast) -> Result<String,
                 .map_err(plot_err)?;
             chart
                 .draw_series(DashedLineSeries::new(
-                    positive(&s.model_forecast, lo),
+                    positive(&dashed, lo),
                     5,
                     3,
                     color.stroke_width(2),

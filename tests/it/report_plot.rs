@@ -449,3 +449,31 @@ fn profile_verdicts_stay_inside_their_panels() {
         );
     }
 }
+
+#[test]
+fn the_thumbnail_dashes_the_published_median_too() {
+    let (data, _, mut forecast) = outbreak(RegionKey::country("Italy"), TRAIN, 0, FORECAST);
+    let iv = intervals(&forecast, 1.5);
+    forecast.intervals = Some(iv.clone());
+    let at_model = plot::thumbnail_svg(&data, &forecast).unwrap();
+    // A median a fifth of the model's: the dashes move, nothing else does.
+    let mut low = iv;
+    for day in low.values.iter_mut().flatten() {
+        day.iter_mut().for_each(|v| *v /= 5.0);
+    }
+    forecast.intervals = Some(low);
+    let at_fifth = plot::thumbnail_svg(&data, &forecast).unwrap();
+    assert_ne!(at_model, at_fifth, "the thumbnail ignores the median");
+    // The first difference is in the cases' dashes: their observed and
+    // model lines (the first two polylines) are identical.
+    let common = at_model
+        .bytes()
+        .zip(at_fifth.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let third = at_model.match_indices("<polyline").nth(2).unwrap().0;
+    assert!(
+        common >= third,
+        "differs from byte {common}, before {third}"
+    );
+}
