@@ -653,9 +653,22 @@ impl Helper {
         std::thread::Builder::new()
             .name("seird-region".into())
             .spawn(move || {
+                // The fit's own parallel loops (its starts, the profiles)
+                // would run on rayon's global pool from this thread, one
+                // thread per core whatever `--jobs` says: a one-thread pool
+                // keeps each worker to one core, as `--jobs` promises.
+                let local = rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .thread_name(|_| "seird-region-pool".into())
+                    .build()
+                    .ok();
                 for job in job_rx {
+                    let outcome = match &local {
+                        Some(pool) => pool.install(|| process(&job, &opts, &*work)),
+                        None => process(&job, &opts, &*work),
+                    };
                     // The worker gave up on us (budget): stop after this job.
-                    if out_tx.send(process(&job, &opts, &*work)).is_err() {
+                    if out_tx.send(outcome).is_err() {
                         break;
                     }
                 }
