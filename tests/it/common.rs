@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use seird_fit::data::{DeclinePolicy, RegionKey, TrainingData};
+use seird_fit::data::{self, DeclinePolicy, LoadOptions, RegionKey, TrainingData, WindowOptions};
 use seird_fit::model::{simulate, OdeSettings, OdeSolver, Params};
 
 /// `../shared/data` beside the crate, or `SEIRD_DATA_DIR`. `None` when it is
@@ -63,4 +63,20 @@ pub fn synthetic(
         decline_days: 0,
         decline_policy: DeclinePolicy::Keep,
     }
+}
+
+/// A country of the real JHU global data (`shared_data()/jhu`), trained to
+/// 2020-04-30, the date of the global batch; `None` without the data.
+pub fn jhu_to_2020_04_30(country: &str) -> Option<TrainingData> {
+    let dir = shared_data()?;
+    let ds = data::load(&dir.join("jhu"), &LoadOptions::default()).unwrap();
+    Some(
+        ds.find(country, None)
+            .unwrap()
+            .training_data(&WindowOptions {
+                end: NaiveDate::from_ymd_opt(2020, 4, 30),
+                ..Default::default()
+            })
+            .unwrap(),
+    )
 }

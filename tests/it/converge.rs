@@ -8,7 +8,6 @@
 use crate::common;
 
 use argmin::core::{CostFunction, Error, Executor, Gradient, State};
-use chrono::NaiveDate;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 use seird_fit::data::{self, LoadOptions, TrainingData, WindowOptions};
@@ -96,20 +95,6 @@ fn relative_stopping_is_invariant_to_the_scale_of_the_loss() {
     assert!((f_one - 1.0).abs() < 1e-9, "scipy at scale 1: {f_one}");
 }
 
-fn jhu(country: &str) -> Option<TrainingData> {
-    let dir = common::shared_data()?;
-    let ds = data::load(&dir.join("jhu"), &LoadOptions::default()).unwrap();
-    Some(
-        ds.find(country, None)
-            .unwrap()
-            .training_data(&WindowOptions {
-                end: NaiveDate::from_ymd_opt(2020, 4, 30),
-                ..Default::default()
-            })
-            .unwrap(),
-    )
-}
-
 /// The loss of `p` by one tight solve (rtol 1e-12).
 fn rescored(data: &TrainingData, p: &Params) -> f64 {
     let cfg = FitConfig {
@@ -132,7 +117,7 @@ fn rescored(data: &TrainingData, p: &Params) -> f64 {
 fn germany_and_us_reach_the_minima_of_an_exhaustive_search() {
     // Issue 12: scipy's test stopped Germany at 3.1e-3 and US at 3.5e-4.
     for (name, best) in [("Germany", 1.2119e-3), ("US", 6.766e-5)] {
-        let Some(d) = jhu(name) else {
+        let Some(d) = common::jhu_to_2020_04_30(name) else {
             eprintln!("skipped: no shared data");
             return;
         };

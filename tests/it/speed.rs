@@ -5,24 +5,8 @@
 
 use crate::common;
 
-use chrono::NaiveDate;
-use seird_fit::data::{self, LoadOptions, TrainingData, WindowOptions};
 use seird_fit::fit::{fit, start_points, FitConfig, SeirdObjective};
 use seird_fit::model::Params;
-
-fn jhu(country: &str) -> Option<TrainingData> {
-    let dir = common::shared_data()?;
-    let ds = data::load(&dir.join("jhu"), &LoadOptions::default()).unwrap();
-    Some(
-        ds.find(country, None)
-            .unwrap()
-            .training_data(&WindowOptions {
-                end: NaiveDate::from_ymd_opt(2020, 4, 30),
-                ..Default::default()
-            })
-            .unwrap(),
-    )
-}
 
 fn bits(v: &seird_fit::fit::loss::LossValue) -> [u64; 3] {
     [v.msle, v.msle_cases, v.msle_deaths].map(f64::to_bits)
@@ -35,7 +19,9 @@ fn bits(v: &seird_fit::fit::loss::LossValue) -> [u64; 3] {
 fn the_solve_with_sensitivities_gives_the_plain_loss_to_the_bit() {
     let mut compared = 0;
     for country in ["Italy", "Germany", "Brazil"] {
-        let Some(data) = jhu(country) else { return };
+        let Some(data) = common::jhu_to_2020_04_30(country) else {
+            return;
+        };
         for cases_only in [false, true] {
             let mut cfg = FitConfig::default();
             cfg.loss.cases_only = cases_only;
@@ -63,7 +49,9 @@ fn the_solve_with_sensitivities_gives_the_plain_loss_to_the_bit() {
 /// was when every run re-scored its best point), to the bit.
 #[test]
 fn a_fit_reports_the_loss_one_more_solve_gives() {
-    let Some(data) = jhu("Italy") else { return };
+    let Some(data) = common::jhu_to_2020_04_30("Italy") else {
+        return;
+    };
     let cfg = FitConfig::default();
     let r = fit(&data, &cfg).unwrap();
     let again = SeirdObjective::new(&data, &cfg)
@@ -82,7 +70,9 @@ fn a_fit_reports_the_loss_one_more_solve_gives() {
 #[test]
 fn scored_loss_knows_exactly_the_points_evaluated() {
     use argmin::core::{CostFunction, Gradient};
-    let Some(data) = jhu("Italy") else { return };
+    let Some(data) = common::jhu_to_2020_04_30("Italy") else {
+        return;
+    };
     let cfg = FitConfig::default();
     let obj = SeirdObjective::new(&data, &cfg).unwrap();
     let p = Params::DEFAULT_START;
