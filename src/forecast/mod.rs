@@ -194,10 +194,10 @@ const DEATHS_TAIL: f64 = 0.8;
 /// 2020-04-15 spanned 37 k-185 k for an outcome of 50 k, calibrated on
 /// March). With it the deaths' 7-day WIS fell from 1.13 to 1.03 times the
 /// baseline's.
-const MIN_ACTIVITY: f64 = 0.3;
+pub const MIN_ACTIVITY: f64 = 0.3;
 
 /// Pseudo-origins kept whatever their activity (the most recent ones).
-const MIN_KEPT: usize = 14;
+pub const MIN_KEPT: usize = 14;
 
 /// Largest factor [`Method::Scaled`] applies to the model's increments.
 const MAX_SCALE: f64 = 10.0;

@@ -487,9 +487,13 @@ pub fn report_md(data: &TrainingData, result: &FitResult, forecast: &Forecast) -
     if let Some(iv) = &forecast.intervals {
         let how = result.forecast.as_ref().map_or(String::new(), |f| {
             format!(
-                " (method `{}`, calibrated on its own errors at {} earlier origins of this \
-                 region, the data cut at each)",
-                f.method, f.pseudo_origins
+                " (method `{}`, calibrated on its own errors at up to {} earlier origins of \
+                 this region, the data cut at each; beyond the {} most recent, origins whose \
+                 weekly count was under {} of today's are left out)",
+                f.method,
+                f.pseudo_origins,
+                crate::forecast::MIN_KEPT,
+                crate::forecast::MIN_ACTIVITY
             )
         });
         let _ = writeln!(
