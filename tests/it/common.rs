@@ -80,3 +80,14 @@ pub fn jhu_to_2020_04_30(country: &str) -> Option<TrainingData> {
             .unwrap(),
     )
 }
+
+/// The demo region of the repository's own `data/` (made by `seird-fit
+/// simulate`; its truth is `data/truth.json`), over its whole window.
+pub fn demo_training_data() -> TrainingData {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ds = data::load(&root.join("data"), &LoadOptions::default()).unwrap();
+    ds.find("Demoland", None)
+        .unwrap()
+        .training_data(&WindowOptions::default())
+        .unwrap()
+}

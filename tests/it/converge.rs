@@ -10,7 +10,7 @@ use crate::common;
 use argmin::core::{CostFunction, Error, Executor, Gradient, State};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
-use seird_fit::data::{self, LoadOptions, TrainingData, WindowOptions};
+use seird_fit::data::TrainingData;
 use seird_fit::fit::identify::{self, Identifiability};
 use seird_fit::fit::{fit, start_points, FitConfig, SeirdObjective};
 use seird_fit::model::{OdeSettings, OdeSolver, Params, PARAM_NAMES};
@@ -227,12 +227,7 @@ fn simulated(truth: &Params, days: usize, seed: u64) -> TrainingData {
 fn the_demo_truth_lies_in_its_interval() {
     // data/ is the demo made by `seird-fit simulate` (truth in data/truth.json).
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let ds = data::load(&root.join("data"), &LoadOptions::default()).unwrap();
-    let d = ds
-        .find("Demoland", None)
-        .unwrap()
-        .training_data(&WindowOptions::default())
-        .unwrap();
+    let d = common::demo_training_data();
     let truth: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("data/truth.json")).unwrap())
             .unwrap();

@@ -168,16 +168,9 @@ fn each_interval_end_is_bracketed_to_its_stated_tolerance() {
     // from the estimate (or within the refinement's step budget: then a
     // quarter of it), so the reported end is the crossing to that
     // precision; ends at a bound have every walked point out there inside.
-    use seird_fit::data::{self, LoadOptions, WindowOptions};
     use seird_fit::fit::identify::{self, CROSSING_RTOL};
     use seird_fit::fit::{fit, FitConfig};
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let ds = data::load(&root.join("data"), &LoadOptions::default()).unwrap();
-    let d = ds
-        .find("Demoland", None)
-        .unwrap()
-        .training_data(&WindowOptions::default())
-        .unwrap();
+    let d = crate::common::demo_training_data();
     let cfg = FitConfig::default();
     let mut r = fit(&d, &cfg).unwrap();
     let p = identify::identify(&d, &mut r);
