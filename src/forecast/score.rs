@@ -12,6 +12,14 @@ pub fn abs_log_error(observed: f64, predicted: f64) -> f64 {
     (observed.max(0.0).ln_1p() - predicted.max(0.0).ln_1p()).abs()
 }
 
+/// How many of the quantile `values` lie below `y`, and how many equal it
+/// (ties), the one rule [`pit`] and [`covered_randomized`] share.
+fn rank(values: &[f64], y: f64) -> (usize, usize) {
+    let below = values.iter().filter(|&&v| v < y).count();
+    let equal = values.iter().filter(|&&v| v == y).count();
+    (below, equal)
+}
+
 /// Index of `level` in `levels` (to 1e-9).
 fn level_index(levels: &[f64], level: f64) -> Option<usize> {
     levels.iter().position(|l| (l - level).abs() < 1e-9)
@@ -46,8 +54,7 @@ pub fn covered_randomized(levels: &[f64], values: &[f64], y: f64, coverage: f64)
     let a = (1.0 - coverage) / 2.0;
     level_index(levels, a)?;
     level_index(levels, 1.0 - a)?;
-    let below = values.iter().filter(|&&v| v < y).count();
-    let equal = values.iter().filter(|&&v| v == y).count();
+    let (below, equal) = rank(values, y);
     let level = |i: usize| levels.get(i).copied();
     let (lo, hi) = if equal == 0 {
         (
@@ -107,8 +114,7 @@ pub fn pit(levels: &[f64], values: &[f64], y: f64) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    let below = values.iter().filter(|&&v| v < y).count();
-    let equal = values.iter().filter(|&&v| v == y).count();
+    let (below, equal) = rank(values, y);
     if equal > 0 {
         let lo = levels[below];
         let hi = levels[below + equal - 1];
