@@ -1037,10 +1037,24 @@ pub fn thumbnail_svg(data: &TrainingData, forecast: &Forecast) -> Result<String,
     let cases = Series::new(&rows, |r| r.observed_cases, |r| r.fitted_cases);
     let deaths = Series::new(&rows, |r| r.observed_deaths, |r| r.fitted_deaths);
     let n = rows.len() as f64;
+    // The dashed published forecast (the median), by day index.
+    let start = forecast.dates.first().copied();
+    let dashed = |target: Target| -> Vec<(f64, f64)> {
+        match start {
+            Some(start) => forecast_line(data, forecast, target)
+                .into_iter()
+                .map(|(d, v)| ((d - start).num_days() as f64, v))
+                .collect(),
+            None => Vec::new(),
+        }
+    };
+    let dashed = [dashed(Target::Cases), dashed(Target::Deaths)];
     let lo = 0.5;
+    // The axis holds the median too: it may end above the model and the data.
     let hi = cases
         .all_values()
         .chain(deaths.all_values())
+        .chain(dashed.iter().flatten().map(|p| p.1))
         .filter(|v| v.is_finite())
         .fold(1.0, f64::max)
         * 2.0;
@@ -1059,18 +1073,10 @@ pub fn thumbnail_svg(data: &TrainingData, forecast: &Forecast) -> Result<String,
                 TRAIN_SHADE.filled(),
             )))
             .map_err(plot_err)?;
-        let start = forecast.dates.first().copied();
-        for (s, color, target) in [
-            (&cases, CASES, Target::Cases),
-            (&deaths, DEATHS, Target::Deaths),
-        ] {
-            let dashed: Vec<(f64, f64)> = match start {
-                Some(start) => forecast_line(data, forecast, target)
-                    .into_iter()
-                    .map(|(d, v)| ((d - start).num_days() as f64, v))
-                    .collect(),
-                None => Vec::new(),
-            };
+        for ((s, color), dashed) in [(&cases, CASES), (&deaths, DEATHS)]
+            .into_iter()
+            .zip(&dashed)
+        {
             let mut observed = s.observed_train.clone();
             observed.extend(&s.observed_held);
             chart
@@ -1087,7 +1093,7 @@ pub fn thumbnail_svg(data: &TrainingData, forecast: &Forecast) -> Result<String,
                 .map_err(plot_err)?;
             chart
                 .draw_series(DashedLineSeries::new(
-                    positive(&dashed, lo),
+                    positive(dashed, lo),
                     5,
                     3,
                     color.stroke_width(2),
